@@ -1,0 +1,294 @@
+"""Business logic of cases: check_* validates and authorises, do_* changes state and records it.
+
+Views and API endpoints call these and nothing else that writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from taizhang.clock.calendar import ClockError
+from taizhang.clock.clock import Duration
+from taizhang.clock.now import now as clock_now
+from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid, not_found
+from taizhang.mechanisms.registry import Mechanism, get_mechanism, matches
+from taizhang.mechanisms.schema import TransitionDef
+from taizhang.org.models import Unit, User
+from taizhang.org.scopes import roles_over
+
+from .attachments import usable_attachments
+from .fieldvalues import clean_fields, missing_fields
+from .models import Attachment, Case
+from .recording import Recorder, diff, snapshot
+from .schedule import apply_deadline
+
+
+@dataclass
+class TransitionRequest:
+    code: str
+    opinion: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    attachments: list[int] = field(default_factory=list)
+    expected_version: int | None = None
+
+
+@dataclass
+class TransitionPlan:
+    mech: Mechanism
+    case: Case
+    definition: TransitionDef
+    role: str
+    opinion: str
+    data: dict[str, Any]
+    attachments: list[Attachment]
+    unit: Unit | None = None
+    sets: dict[str, str] = field(default_factory=dict)
+    extend_by: Duration | None = None
+
+
+def get_case(user: User, case_id: int | str, action: str = "view", *, for_update: bool = False) -> Case:
+    """A case by id or number through the permission-aware queryset; 404 when not visible."""
+    qs = Case.objects.for_user(user, action).select_related("division", "unit", "reporter", "person")
+    lookup = {"number": case_id} if isinstance(case_id, str) and not case_id.isdigit() else {"pk": int(case_id)}
+    try:
+        return qs.get(**lookup)
+    except Case.DoesNotExist:
+        raise not_found() from None
+
+
+def pick_role(user: User, case: Case, allowed: list[str]) -> str | None:
+    """The first allowed role (in the mechanism's order) the person holds over this case."""
+    held = roles_over(user, case.division, case.unit, case.reporter_id)
+    return next((r for r in allowed if r in held), None)
+
+
+def available_transitions(user: User, case: Case) -> list[tuple[TransitionDef, str]]:
+    """Transitions the person may start now (content requirements aside), with the role they act in."""
+    mech = get_mechanism(case.mechanism)
+    out = []
+    for t in mech.transitions_from(case.state):
+        role = pick_role(user, case, t.roles)
+        if role is None:
+            continue
+        if not matches(t.only_if, case.grade, case.category, case.channel):
+            continue
+        if t.approval and case.pending:
+            continue
+        out.append((t, role))
+    return out
+
+
+def last_actor_of(case: Case, codes: list[str]) -> int | None:
+    row = case.transitions.filter(code__in=codes, kind__in=["transition", "approve"]).order_by("-seq").first()
+    return row.actor_id if row else None
+
+
+def check_transition(user: User, case: Case, req: TransitionRequest, now=None) -> TransitionPlan:
+    """Everything that must hold for the person to take the transition now; raises ActionError."""
+    now = now or clock_now()
+    mech = get_mechanism(case.mechanism)
+    if req.expected_version is not None and req.expected_version != case.version:
+        raise conflict("stale_version", f"案件已更新（当前版本 {case.version}），请刷新后重试")
+    t = mech.transitions.get(req.code)
+    if t is None:
+        raise invalid([FieldError("code", "unknown_transition", f"没有名为 {req.code} 的操作")])
+    if case.state not in t.from_:
+        raise conflict(
+            "transition_not_allowed", f"案件当前为「{mech.state_name(case.state)}」，不能执行「{t.name}」"
+        )
+    role = pick_role(user, case, t.roles)
+    if role is None or role == "system":
+        raise forbidden("role_not_allowed", f"您的岗位不能执行「{t.name}」")
+    if not matches(t.only_if, case.grade, case.category, case.channel):
+        raise conflict("condition_not_met", f"本案件不满足「{t.name}」的条件")
+    if t.approval and case.pending:
+        raise conflict("approval_pending", f"已有待审批的申请「{case.pending.get('name', '')}」，请等待审批")
+    if t.before_due and case.due_at is not None and now > case.due_at:
+        raise conflict("deadline_passed", f"「{t.name}」须在截止时间前提出，现已超期")
+    if t.distinct_from and last_actor_of(case, t.distinct_from) == user.pk:
+        raise forbidden("same_person", f"「{t.name}」须由整改人以外的人员办理")
+    return check_content(mech, case, t, role, req, user)
+
+
+def check_content(
+    mech: Mechanism, case: Case, t: TransitionDef, role: str, req: TransitionRequest, user: User,
+    prior_photos: int = 0,
+) -> TransitionPlan:
+    """Opinion, photos, form fields and parameters the transition requires, all errors at once."""
+    errors: list[FieldError] = []
+    opinion = (req.opinion or "").strip()
+    cleaned, field_errors = clean_fields(mech.fields, req.fields or {})
+    errors += field_errors
+    data = {**(case.data or {}), **cleaned}
+    need_opinion, need_photos, need_fields = t.opinion, t.photos, list(t.fields)
+    for r in t.require:
+        if matches(r.when, case.grade, case.category, case.channel):
+            need_opinion = need_opinion or r.opinion
+            need_photos = max(need_photos, r.photos)
+            need_fields += r.fields
+    if need_opinion and not opinion:
+        errors.append(FieldError("opinion", "required", f"「{t.name}」须填写意见"))
+    files, file_errors = usable_attachments(user, case, req.attachments)
+    errors += file_errors
+    photos = prior_photos + sum(a.content_type.startswith("image/") for a in files)
+    if need_photos and photos < need_photos:
+        errors.append(FieldError("attachments", "photos_required", f"「{t.name}」须上传至少 {need_photos} 张照片"))
+    errors += missing_fields(mech.fields, data, need_fields)
+    plan = TransitionPlan(mech, case, t, role, opinion, data, files)
+    params = req.params or {}
+    if t.assign:
+        plan.unit = check_unit(params.get("unit"), t.assign == "enforcement_unit", errors)
+    for attr in t.sets:
+        value = params.get(attr)
+        if value in (None, ""):
+            continue
+        if attr in ("grade", "category") and value not in {c.code for c in getattr(
+            mech.definition, "grades" if attr == "grade" else "categories")}:
+            errors.append(FieldError(f"params.{attr}", "invalid_choice", f"无效的{'等级' if attr == 'grade' else '类别'}：{value}"))
+        else:
+            plan.sets[attr] = str(value)
+    if t.deadline == "extend":
+        plan.extend_by = check_extension(params.get("extend_by"), case, errors)
+    if errors:
+        raise invalid(errors)
+    return plan
+
+
+def check_unit(code: Any, enforcement: bool, errors: list[FieldError]) -> Unit | None:
+    if not code:
+        errors.append(FieldError("params.unit", "required", "请选择责任单位"))
+        return None
+    unit = Unit.objects.filter(code=str(code)).first()
+    if unit is None:
+        errors.append(FieldError("params.unit", "unknown_unit", f"没有编码为 {code} 的单位"))
+    elif enforcement and not unit.enforcement:
+        errors.append(FieldError("params.unit", "not_enforcement_unit", f"{unit.name}不是联合执法单位"))
+    return unit
+
+
+def check_extension(raw: Any, case: Case, errors: list[FieldError]) -> Duration | None:
+    if case.due_at is None:
+        errors.append(FieldError("params.extend_by", "no_deadline", "当前状态没有时限，无需延期"))
+        return None
+    try:
+        extend_by = Duration.parse(str(raw or ""))
+    except ValueError as exc:
+        errors.append(FieldError("params.extend_by", "invalid_duration", f"延期时长无效：{exc}"))
+        return None
+    if extend_by.amount <= 0:
+        errors.append(FieldError("params.extend_by", "invalid_duration", "延期时长须大于零"))
+        return None
+    return extend_by
+
+
+def execute(plan: TransitionPlan, actor: User, role: str, now, recorder: Recorder, kind: str = "transition",
+            extra: dict | None = None, opinion: str | None = None) -> None:
+    """Apply a checked plan to the case and append its history row."""
+    case, t = plan.case, plan.definition
+    before = snapshot(case)
+    from_state = case.state
+    case.data = plan.data
+    for attr, value in plan.sets.items():
+        setattr(case, attr, value)
+    if plan.unit is not None:
+        case.unit, case.person = plan.unit, None
+    if t.clears_unit:
+        case.unit, case.person = None, None
+    lapsed = case.pending if (case.pending and t.to is not None and kind == "transition") else None
+    if kind in ("transition", "approve"):
+        case.pending = None
+    apply_deadline(plan.mech, case, t.to or case.state, t.deadline, now, plan.extend_by)
+    if case.state_kind == "closed" and case.closed_at is None:
+        case.closed_at = now
+    changes = diff(before, snapshot(case))
+    if lapsed:
+        changes["pending_lapsed"] = [lapsed.get("code"), None]
+    changes.update(extra or {})
+    recorder.add(
+        kind=kind, code=t.code, name=t.name if kind == "transition" else f"{t.name}（批准）",
+        actor=actor, role=role, from_state=from_state, to_state=case.state, at=now,
+        opinion=plan.opinion if opinion is None else opinion, changes=changes,
+        public=t.public, attachments=plan.attachments,
+    )
+
+
+def do_transition(user: User, case_id: int | str, req: TransitionRequest) -> Case:
+    """Take a transition (or file it for approval) in one transaction; 409 if someone acted first."""
+    with transaction.atomic():
+        case = get_case(user, case_id, "act")
+        now = clock_now()
+        plan = check_transition(user, case, req, now)
+        recorder = Recorder(case)
+        try:
+            if plan.definition.approval:
+                request_approval(plan, user, now, recorder, req)
+            else:
+                execute(plan, user, plan.role, now, recorder)
+        except ClockError as exc:
+            raise ActionError(exc.code, exc.message, 422) from None
+        recorder.commit()
+    return case
+
+
+def request_approval(plan: TransitionPlan, user: User, now, recorder: Recorder, req: TransitionRequest) -> None:
+    t, case = plan.definition, plan.case
+    case.pending = {
+        "code": t.code, "name": t.name, "approval": t.approval.name, "by": user.pk, "by_name": str(user),
+        "role": plan.role, "at": now.isoformat(), "opinion": plan.opinion, "fields": req.fields or {},
+        "params": req.params or {}, "attachments": [a.pk for a in plan.attachments],
+    }
+    recorder.add(
+        kind="request", code=t.code, name=f"{t.name}（提请{t.approval.name}）", actor=user, role=plan.role,
+        from_state=case.state, to_state=case.state, at=now, opinion=plan.opinion,
+        changes={"pending": [None, t.code], **({"params": [None, req.params]} if req.params else {})},
+        public=t.public, attachments=plan.attachments,
+    )
+
+
+def do_decide(user: User, case_id: int | str, approve: bool, opinion: str = "",
+              expected_version: int | None = None) -> Case:
+    """Approve or refuse the pending request of a case; the approver must not be the requester."""
+    with transaction.atomic():
+        case = get_case(user, case_id, "act")
+        now = clock_now()
+        if expected_version is not None and expected_version != case.version:
+            raise conflict("stale_version", f"案件已更新（当前版本 {case.version}），请刷新后重试")
+        pending = case.pending
+        if not pending:
+            raise conflict("no_pending_request", "该案件没有待审批的申请")
+        mech = get_mechanism(case.mechanism)
+        t = mech.transitions[pending["code"]]
+        role = pick_role(user, case, t.approval.roles)
+        if role is None:
+            raise forbidden("role_not_allowed", f"您的岗位不能审批「{t.name}」")
+        if pending["by"] == user.pk:
+            raise forbidden("same_person", "不能审批本人提出的申请")
+        opinion = (opinion or "").strip()
+        if not approve and not opinion:
+            raise invalid([FieldError("opinion", "required", "不予批准须说明理由")])
+        recorder = Recorder(case)
+        requester = User.objects.get(pk=pending["by"])
+        if approve:
+            if case.state not in t.from_:
+                raise conflict("transition_not_allowed", f"案件已是「{mech.state_name(case.state)}」，申请已失效")
+            req = TransitionRequest(t.code, pending["opinion"], pending["fields"], pending["params"])
+            prior = Attachment.objects.filter(pk__in=pending["attachments"], content_type__startswith="image/")
+            plan = check_content(mech, case, t, pending["role"], req, requester, prior_photos=prior.count())
+            try:
+                execute(plan, user, role, now, recorder, kind="approve", opinion=opinion,
+                        extra={"requested_by": [None, pending["by_name"]]})
+            except ClockError as exc:
+                raise ActionError(exc.code, exc.message, 422) from None
+        else:
+            case.pending = None
+            recorder.add(
+                kind="refuse", code=t.code, name=f"{t.name}（不予批准）", actor=user, role=role,
+                from_state=case.state, to_state=case.state, at=now, opinion=opinion,
+                changes={"pending": [t.code, None], "requested_by": [None, pending["by_name"]]}, public=t.public,
+            )
+        recorder.commit()
+    return case

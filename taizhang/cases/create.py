@@ -1,0 +1,209 @@
+"""Creating a case: check_create_case validates and authorises, do_create_case writes it once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from taizhang.clock.calendar import ClockError
+from taizhang.clock.now import now as clock_now
+from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid
+from taizhang.mechanisms.registry import Mechanism, get_registry
+from taizhang.org.models import Division, User
+from taizhang.org.roles import Role
+from taizhang.org.scopes import grants_of, roles_over
+
+from .attachments import usable_attachments
+from .fieldvalues import clean_fields, missing_fields
+from .models import Attachment, Case, CaseSequence, IdempotencyKey
+from .recording import Recorder, jsonable
+from .schedule import apply_deadline
+
+
+@dataclass
+class CaseInput:
+    mechanism: str
+    title: str
+    division: str
+    category: str
+    description: str = ""
+    grade: str = ""
+    channel: str = ""
+    address: str = ""
+    lat: Any = None
+    lon: Any = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    attachments: list[int] = field(default_factory=list)
+    external_id: str = ""
+
+
+@dataclass
+class CreatePlan:
+    mech: Mechanism
+    division: Division
+    role: str
+    channel: str
+    grade: str
+    data: dict[str, Any]
+    lat: Decimal | None
+    lon: Decimal | None
+    attachments: list[Attachment]
+
+
+def intake_role(user: User, mech: Mechanism, division: Division) -> str | None:
+    """The role in which a person may report at this division (residents may report anywhere)."""
+    allowed = mech.definition.intake.roles
+    held = roles_over(user, division, None, None)
+    if any(g.role == Role.RESIDENT for g in grants_of(user)):
+        held.add(Role.RESIDENT)
+    return next((r for r in allowed if r in held), None)
+
+
+def parse_coordinate(value: Any, name: str, bound: int, errors: list[FieldError]) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.000001"))
+    except (InvalidOperation, ValueError):
+        errors.append(FieldError(name, "invalid", "坐标应为数字"))
+        return None
+    if not -bound <= number <= bound:
+        errors.append(FieldError(name, "out_of_range", f"坐标超出范围（±{bound}）"))
+        return None
+    return number
+
+
+def check_create_case(user: User, data: CaseInput) -> CreatePlan:
+    """Validate a new case and the reporter's right to file it; raises ActionError."""
+    mech = get_registry().mechanisms.get(data.mechanism)
+    if mech is None:
+        raise invalid([FieldError("mechanism", "unknown_mechanism", f"没有编码为 {data.mechanism} 的机制")])
+    division = Division.objects.filter(code=data.division).first()
+    if division is None:
+        raise invalid([FieldError("division", "unknown_division", f"没有编码为 {data.division} 的区划")])
+    role = intake_role(user, mech, division)
+    if role is None:
+        raise forbidden("role_not_allowed", f"您不能在{division.name}上报「{mech.name}」")
+    d = mech.definition
+    errors: list[FieldError] = []
+    title = (data.title or "").strip()
+    if not title:
+        errors.append(FieldError("title", "required", "请填写标题"))
+    elif len(title) > 200:
+        errors.append(FieldError("title", "too_long", "标题不能超过 200 个字"))
+    if data.category not in {c.code for c in d.categories}:
+        errors.append(FieldError("category", "invalid_choice", f"无效的类别：{data.category}"))
+    grade = data.grade or (d.grades[0].code if d.grades else "")
+    if d.grades and grade not in {g.code for g in d.grades}:
+        errors.append(FieldError("grade", "invalid_choice", f"无效的等级：{data.grade}"))
+    channel = d.intake.channel_by_role.get(role) or data.channel
+    if channel not in {c.code for c in d.channels}:
+        errors.append(FieldError("channel", "invalid_choice", f"无效的渠道：{data.channel or '（未填）'}"))
+    lat = parse_coordinate(data.lat, "lat", 90, errors)
+    lon = parse_coordinate(data.lon, "lon", 180, errors)
+    if (lat is None) != (lon is None) and not any(e.field in ("lat", "lon") for e in errors):
+        errors.append(FieldError("lat" if lat is None else "lon", "required", "经纬度须同时填写"))
+    cleaned, field_errors = clean_fields(mech.fields, data.fields or {})
+    errors += field_errors
+    errors += missing_fields(mech.fields, cleaned, [f.name for f in d.fields if f.required])
+    files, file_errors = usable_attachments(user, None, data.attachments)
+    errors += file_errors
+    if d.intake.photos and sum(a.content_type.startswith("image/") for a in files) < d.intake.photos:
+        errors.append(FieldError("attachments", "photos_required", f"上报须附至少 {d.intake.photos} 张照片"))
+    if errors:
+        raise invalid(errors)
+    return CreatePlan(mech, division, role, channel, grade, cleaned, lat, lon, files)
+
+
+def next_number(mech: Mechanism, year: int) -> str:
+    """YH-2026-000123: a per-mechanism, per-year sequence, safe under concurrent creation."""
+    code = mech.code
+    updated = CaseSequence.objects.filter(mechanism=code, year=year).update(last=F("last") + 1)
+    if not updated:
+        try:
+            with transaction.atomic():
+                CaseSequence.objects.create(mechanism=code, year=year, last=1)
+        except IntegrityError:
+            CaseSequence.objects.filter(mechanism=code, year=year).update(last=F("last") + 1)
+    last = CaseSequence.objects.get(mechanism=code, year=year).last
+    return f"{mech.definition.number_prefix}-{year}-{last:06d}"
+
+
+def request_fingerprint(data: CaseInput) -> str:
+    blob = json.dumps(asdict(data), sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def do_create_case(
+    user: User, data: CaseInput, idempotency_key: str | None = None, now=None
+) -> tuple[Case, bool]:
+    """Create a case with its first history row; returns (case, created).
+
+    With an idempotency key, a retry of the same request returns the case the first one created,
+    even when both arrive at once; the same key with a different request is refused.
+    """
+    key = (idempotency_key or "").strip()
+    if len(key) > 100:
+        raise invalid([FieldError("Idempotency-Key", "too_long", "Idempotency-Key 不能超过 100 个字符")])
+    fingerprint = request_fingerprint(data)
+    if key:
+        existing = replay(user, key, fingerprint)
+        if existing:
+            return existing, False
+    plan = check_create_case(user, data)
+    try:
+        with transaction.atomic():
+            case = insert_case(user, data, plan, now or clock_now())
+            if key:
+                IdempotencyKey.objects.create(
+                    user=user, key=key, request_hash=fingerprint, case=case, created_at=case.created_at
+                )
+    except IntegrityError:
+        existing = replay(user, key, fingerprint) if key else None
+        if existing:
+            return existing, False
+        raise
+    return case, True
+
+
+def replay(user: User, key: str, fingerprint: str) -> Case | None:
+    row = IdempotencyKey.objects.filter(user=user, key=key).select_related("case").first()
+    if row is None:
+        return None
+    if row.request_hash != fingerprint:
+        raise conflict("idempotency_key_reused", "该 Idempotency-Key 已用于另一个不同的请求")
+    return row.case
+
+
+def insert_case(user: User, data: CaseInput, plan: CreatePlan, now) -> Case:
+    mech = plan.mech
+    case = Case(
+        mechanism=mech.code, number=next_number(mech, timezone.localtime(now).year),
+        region=plan.division.district().code, title=data.title.strip(), description=(data.description or "").strip(),
+        category=data.category, grade=plan.grade, channel=plan.channel, division=plan.division,
+        address=(data.address or "").strip(), lat=plan.lat, lon=plan.lon, reporter=user, data=plan.data,
+        external_id=data.external_id or "", created_at=now, updated_at=now, state_entered_at=now, version=0,
+    )
+    try:
+        apply_deadline(mech, case, mech.definition.intake.initial, "restart", now)
+    except ClockError as exc:
+        raise ActionError(exc.code, exc.message, 422) from None
+    case.save()
+    recorder = Recorder(case)
+    changes = {k: [None, jsonable(v)] for k, v in {
+        "title": case.title, "category": case.category, "grade": case.grade, "channel": case.channel,
+        "division": plan.division.code, "address": case.address, "due_at": case.due_at,
+    }.items() if v not in (None, "")}
+    recorder.add(
+        kind="create", code="create", name="上报", actor=user, role=plan.role, from_state="",
+        to_state=case.state, at=now, opinion=case.description, changes=changes, attachments=plan.attachments,
+    )
+    recorder.insert_new()
+    return case

@@ -1,0 +1,197 @@
+"""Cases, their append-only hash-chained history, attachments, numbering and idempotency keys."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from taizhang.org.models import Division, Unit
+from taizhang.org.scopes import scope_q
+
+STATE_KINDS = [
+    ("open", "办理中"),
+    ("waiting", "待处理"),
+    ("controlled", "管控中"),
+    ("parked", "挂起"),
+    ("closed", "已办结"),
+]
+
+
+class CaseQuerySet(models.QuerySet):
+    def for_user(self, user, action: str = "view") -> CaseQuerySet:
+        """Cases a person may see (`view`) or try to act on (`act`).
+
+        Units see their own cases and those of the units below; division roles their subtree;
+        inspectors everything (the mechanism lets them only flag and urge); everyone what they reported.
+        """
+        if action not in ("view", "act"):
+            raise ValueError(f"unknown action {action!r}")
+        return self.filter(scope_q(user, "division", "unit", "reporter"))
+
+    def overdue(self, now) -> CaseQuerySet:
+        return self.filter(due_at__lt=now).exclude(state_kind="closed")
+
+
+class Case(models.Model):
+    mechanism = models.CharField("机制", max_length=40, db_index=True)
+    number = models.CharField("编号", max_length=40, unique=True)
+    region = models.CharField("区域", max_length=64, db_index=True, help_text="所属区（县）编码，用于按区分布")
+    title = models.CharField("标题", max_length=200)
+    description = models.TextField("描述", blank=True)
+    category = models.CharField("类别", max_length=40)
+    grade = models.CharField("等级", max_length=40, blank=True)
+    channel = models.CharField("渠道", max_length=40)
+    state = models.CharField("状态", max_length=40)
+    state_kind = models.CharField("状态类型", max_length=16, choices=STATE_KINDS)
+    division = models.ForeignKey(Division, verbose_name="所在区划", on_delete=models.PROTECT, related_name="cases")
+    address = models.CharField("地址", max_length=300, blank=True)
+    lat = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    lon = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上报人", null=True, blank=True,
+        on_delete=models.PROTECT, related_name="reported_cases",
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name="责任单位", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="责任人", null=True, blank=True,
+        on_delete=models.PROTECT, related_name="assigned_cases",
+    )
+    data = models.JSONField("表单", default=dict, blank=True)
+
+    # The clock: computed only by taizhang.clock, stored here so lists and the worker need no maths.
+    state_entered_at = models.DateTimeField("进入当前状态时间")
+    due_at = models.DateTimeField("截止时间", null=True, blank=True, db_index=True)
+    limit_text = models.CharField("时限", max_length=40, blank=True)
+    clock_left = models.CharField("停表剩余", max_length=40, blank=True)
+    overdue_since = models.DateTimeField("超期时间", null=True, blank=True)
+    supervision_level = models.PositiveSmallIntegerField("督办层级", default=0)
+    supervising_division = models.ForeignKey(
+        Division, verbose_name="督办区划", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Timer events up to this moment are done; the next one is the first later event.
+    timers_done_until = models.DateTimeField(null=True, blank=True)
+    next_timer_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    # A transition waiting for approval (延期, 挂账): {code, by, role, at, opinion, fields, params}.
+    pending = models.JSONField("待审批", null=True, blank=True)
+    version = models.PositiveIntegerField("版本", default=1)
+    last_hash = models.CharField(max_length=64, blank=True)
+    external_id = models.CharField("外部编号", max_length=100, blank=True)
+    created_at = models.DateTimeField("创建时间", db_index=True)
+    updated_at = models.DateTimeField("更新时间")
+    closed_at = models.DateTimeField("办结时间", null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "案件"
+        verbose_name_plural = "案件"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["mechanism", "state"]),
+            models.Index(fields=["region", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.overdue_since is not None and self.state_kind != "closed"
+
+
+class TransitionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("流转记录只能追加，不能修改")
+
+    def delete(self):
+        raise PermissionError("流转记录只能追加，不能删除")
+
+
+class Transition(models.Model):
+    """One change of a case: append-only, chained to the previous row of the same case by hash."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transitions")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16)  # create, transition, request, approve, refuse, timer
+    code = models.CharField(max_length=40)
+    name = models.CharField(max_length=60)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_name = models.CharField(max_length=60)
+    role = models.CharField(max_length=32)
+    from_state = models.CharField(max_length=40, blank=True)
+    to_state = models.CharField(max_length=40)
+    opinion = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    public = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    objects = TransitionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "流转记录"
+        verbose_name_plural = "流转记录"
+        ordering = ["case_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["case", "seq"], name="transition_case_seq")]
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise PermissionError("流转记录只能追加，不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("流转记录只能追加，不能删除")
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"cases/{instance.created_at:%Y/%m}/{instance.sha256[:2]}/{instance.sha256}.{ext}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments")
+    transition = models.ForeignKey(
+        Transition, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "附件"
+        verbose_name_plural = "附件"
+
+
+class CaseSequence(models.Model):
+    """The last number given per mechanism and year (YH-2026-000123)."""
+
+    mechanism = models.CharField(max_length=40)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["mechanism", "year"], name="case_sequence_unique")]
+
+
+class IdempotencyKey(models.Model):
+    """A create request's key: a retry with the same key returns the case it created."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key")]

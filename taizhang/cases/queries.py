@@ -1,0 +1,108 @@
+"""Filtering and paging case lists: one implementation for the API, the UI and exports."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.db.models import Q
+from django.utils import timezone
+
+from taizhang.errors import FieldError, invalid
+from taizhang.org.models import Division, Unit
+
+from .models import STATE_KINDS, Case
+
+
+@dataclass
+class CaseFilter:
+    mechanism: str = ""
+    state: list[str] = field(default_factory=list)
+    state_kind: str = ""
+    unit: str = ""
+    division: str = ""
+    grade: str = ""
+    category: str = ""
+    channel: str = ""
+    overdue: bool | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    q: str = ""
+
+
+def day_start(d: date) -> datetime:
+    return timezone.make_aware(datetime.combine(d, time.min))
+
+
+def apply_filter(qs, f: CaseFilter, now: datetime | None = None):
+    """Narrow a (permission-filtered) case queryset; unknown unit or division codes are errors."""
+    errors: list[FieldError] = []
+    if f.mechanism:
+        qs = qs.filter(mechanism=f.mechanism)
+    if f.state:
+        qs = qs.filter(state__in=f.state)
+    if f.state_kind:
+        if f.state_kind not in dict(STATE_KINDS):
+            errors.append(FieldError("state_kind", "invalid_choice", f"无效的状态类型：{f.state_kind}"))
+        qs = qs.filter(state_kind=f.state_kind)
+    for attr in ("grade", "category", "channel"):
+        if getattr(f, attr):
+            qs = qs.filter(**{attr: getattr(f, attr)})
+    if f.unit:
+        unit = Unit.objects.filter(code=f.unit).first()
+        if unit is None:
+            errors.append(FieldError("unit", "unknown_unit", f"没有编码为 {f.unit} 的单位"))
+        else:
+            qs = qs.filter(unit__path__startswith=unit.path)
+    if f.division:
+        division = Division.objects.filter(code=f.division).first()
+        if division is None:
+            errors.append(FieldError("division", "unknown_division", f"没有编码为 {f.division} 的区划"))
+        else:
+            qs = qs.filter(division__path__startswith=division.path)
+    if f.overdue is True:
+        qs = qs.filter(overdue_since__isnull=False).exclude(state_kind="closed")
+    elif f.overdue is False:
+        qs = qs.filter(Q(overdue_since__isnull=True) | Q(state_kind="closed"))
+    if f.created_from and f.created_to and f.created_from > f.created_to:
+        errors.append(FieldError("created_from", "invalid_range", "开始日期不能晚于结束日期"))
+    if f.created_from:
+        qs = qs.filter(created_at__gte=day_start(f.created_from))
+    if f.created_to:
+        qs = qs.filter(created_at__lt=day_start(f.created_to) + timezone.timedelta(days=1))
+    if f.q.strip():
+        for word in f.q.split():
+            qs = qs.filter(
+                Q(title__icontains=word) | Q(description__icontains=word)
+                | Q(number__icontains=word) | Q(address__icontains=word)
+            )
+    if errors:
+        raise invalid(errors)
+    return qs
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, value = raw.split(":", 1)
+        if prefix != "id":
+            raise ValueError
+        return int(value)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid([FieldError("cursor", "invalid_cursor", "分页游标无效")]) from None
+
+
+def page(qs, cursor: str | None, limit: int) -> tuple[list[Case], str | None]:
+    """Newest first; the cursor is the last id seen, so pages stay stable while cases are added."""
+    qs = qs.order_by("-pk")
+    if cursor:
+        qs = qs.filter(pk__lt=decode_cursor(cursor))
+    rows = list(qs[: limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, encode_cursor(rows[-1].pk) if more and rows else None

@@ -1,0 +1,65 @@
+"""The scheduler: a broker-free loop that fires due timers; safe to run twice, stops on SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from django.db import close_old_connections
+
+from taizhang.clock.now import now as clock_now
+
+logger = logging.getLogger("taizhang.worker")
+
+
+def due_case_ids(now: datetime, batch: int) -> list[int]:
+    from taizhang.cases.models import Case
+
+    return list(
+        Case.objects.filter(next_timer_at__lte=now).order_by("next_timer_at").values_list("pk", flat=True)[:batch]
+    )
+
+
+def run_once(now: datetime | None = None, batch: int = 200, stop: threading.Event | None = None) -> int:
+    """Fire every timer due by now; returns how many history rows were written."""
+    from taizhang.cases.timers import do_fire_timers
+
+    written = 0
+    now = now or clock_now()
+    while True:
+        ids = due_case_ids(now, batch)
+        progressed = 0
+        for case_id in ids:
+            if stop is not None and stop.is_set():
+                return written
+            try:
+                count = do_fire_timers(case_id, now)
+            except Exception:  # one bad case must not stop the others
+                logger.exception("timer of case %s failed", case_id)
+                continue
+            written += count
+            progressed += 1
+        if len(ids) < batch or not progressed:
+            return written
+
+
+def run_forever(interval: float, stop: threading.Event, on_cycle: Callable[[int], None] | None = None) -> None:
+    """Loop until `stop` is set; the current case finishes its transaction before the loop exits."""
+    while not stop.is_set():
+        close_old_connections()
+        written = run_once(stop=stop)
+        if on_cycle:
+            on_cycle(written)
+        stop.wait(interval)
+
+
+def install_signal_handlers(stop: threading.Event) -> None:
+    def handle(signum, _frame):
+        logger.info("received signal %s, stopping after the current case", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)

@@ -1,0 +1,192 @@
+"""The loaded mechanisms and rule packs, and the look-ups the engine needs from them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from taizhang.clock.clock import Duration
+
+from .errors import MechanismError, Problem
+from .schema import Condition, Limit, MechanismDef, PackDef, StateDef, Supervision, TransitionDef
+from .validate import validate_mechanism, validate_pack
+from .yamlfile import read_lined_yaml
+
+
+@dataclass(frozen=True)
+class SupervisionPlan:
+    """Reminders before a deadline and escalations after it, for one state."""
+
+    remind_before: tuple[Duration, ...] = ()
+    escalate: tuple[tuple[Duration, int], ...] = ()
+
+
+def matches(cond: Condition | None, grade: str, category: str, channel: str) -> bool:
+    """Whether a case with these attributes satisfies a condition (None always does)."""
+    if cond is None:
+        return True
+    return (
+        (cond.grade is None or grade in cond.grade)
+        and (cond.category is None or category in cond.category)
+        and (cond.channel is None or channel in cond.channel)
+    )
+
+
+@dataclass
+class Mechanism:
+    definition: MechanismDef
+    file: str
+    packs: list[PackDef] = field(default_factory=list)
+
+    @property
+    def code(self) -> str:
+        return self.definition.code
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+    @cached_property
+    def states(self) -> dict[str, StateDef]:
+        return {s.code: s for s in self.definition.states}
+
+    @cached_property
+    def transitions(self) -> dict[str, TransitionDef]:
+        return {t.code: t for t in self.definition.transitions}
+
+    @cached_property
+    def fields(self) -> dict:
+        return {f.name: f for f in self.definition.fields}
+
+    def transitions_from(self, state: str) -> list[TransitionDef]:
+        return [t for t in self.definition.transitions if state in t.from_]
+
+    def choice_name(self, kind: str, code: str) -> str:
+        """The Chinese name of a category, grade or channel code."""
+        for choice in getattr(self.definition, {"category": "categories"}.get(kind, kind + "s")):
+            if choice.code == code:
+                return choice.name
+        return code
+
+    def state_name(self, code: str) -> str:
+        state = self.states.get(code)
+        return state.name if state else code
+
+    def _packs_for(self, division_path: str) -> list[PackDef]:
+        """Packs that apply to a division, the most specific (deepest division) first."""
+        parts = [c for c in division_path.split("/") if c]
+        ranked = []
+        for pack in self.packs:
+            depths = [parts.index(code) for code in pack.divisions if code in parts]
+            if depths and self.code in pack.mechanisms:
+                ranked.append((max(depths), pack))
+        return [p for _, p in sorted(ranked, key=lambda item: -item[0])]
+
+    def limit_for(self, state: str, grade: str, category: str, channel: str, division_path: str) -> Duration | None:
+        """The time limit of a state for a case: the deepest rule pack first, then the mechanism;
+        within one source the entry naming the most attributes wins."""
+        sources = [p.mechanisms[self.code].time_limits for p in self._packs_for(division_path)]
+        sources.append(self.definition.time_limits)
+        for limits in sources:
+            best: tuple[int, Limit] | None = None
+            for limit in limits:
+                if limit.state != state:
+                    continue
+                attrs = ((limit.grade, grade), (limit.category, category), (limit.channel, channel))
+                if any(want is not None and want != have for want, have in attrs):
+                    continue
+                score = sum(want is not None for want, _ in attrs)
+                if best is None or score > best[0]:
+                    best = (score, limit)
+            if best is not None:
+                return Duration.parse(best[1].limit)
+        return None
+
+    def supervision_for(self, state: str, division_path: str) -> SupervisionPlan:
+        """Reminders and escalations for a state: a pack's entry replaces the mechanism's."""
+        sources = [p.mechanisms[self.code].supervision for p in self._packs_for(division_path)]
+        sources.append(self.definition.supervision)
+        for items in sources:
+            chosen = self._pick_supervision(items, state)
+            if chosen is not None:
+                return SupervisionPlan(
+                    tuple(Duration.parse(t) for t in chosen.remind_before),
+                    tuple((Duration.parse(e.after), e.levels) for e in chosen.escalate),
+                )
+        return SupervisionPlan()
+
+    @staticmethod
+    def _pick_supervision(items: list[Supervision], state: str) -> Supervision | None:
+        exact = [s for s in items if s.state == state]
+        if exact:
+            return exact[0]
+        general = [s for s in items if s.state is None]
+        return general[0] if general else None
+
+
+@dataclass
+class Registry:
+    mechanisms: dict[str, Mechanism]
+    packs: list[PackDef]
+
+    def get(self, code: str) -> Mechanism:
+        return self.mechanisms[code]
+
+
+def load_directory(directory: Path) -> Registry:
+    """Load `*.yaml` mechanisms and `packs/*.yaml` rule packs; all problems are reported together."""
+    problems: list[Problem] = []
+    mechanisms: dict[str, Mechanism] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            mech = validate_mechanism(read_lined_yaml(path))
+        except MechanismError as exc:
+            problems.extend(exc.problems)
+            continue
+        if mech.code in mechanisms:
+            problems.append(Problem(path.name, 1, "code", f"机制编码 '{mech.code}' 与 {mechanisms[mech.code].file} 重复"))
+            continue
+        mechanisms[mech.code] = Mechanism(mech, path.name)
+    packs: list[PackDef] = []
+    defs = {code: m.definition for code, m in mechanisms.items()}
+    for path in sorted((directory / "packs").glob("*.yaml")):
+        try:
+            pack = validate_pack(read_lined_yaml(path), defs)
+        except MechanismError as exc:
+            problems.extend(exc.problems)
+            continue
+        packs.append(pack)
+        for code in pack.mechanisms:
+            mechanisms[code].packs.append(pack)
+    if problems:
+        raise MechanismError(problems)
+    return Registry(mechanisms, packs)
+
+
+_registry: Registry | None = None
+
+
+def get_registry() -> Registry:
+    """The platform's mechanisms, loaded once; a bad file stops start-up with every problem listed."""
+    global _registry
+    if _registry is None:
+        directory = Path(settings.TAIZHANG_MECHANISM_DIR)
+        try:
+            _registry = load_directory(directory)
+        except MechanismError as exc:
+            raise ImproperlyConfigured(f"机制定义有误（{directory}）：\n{exc}") from None
+    return _registry
+
+
+def get_mechanism(code: str) -> Mechanism:
+    """A mechanism by code; KeyError when there is none."""
+    return get_registry().get(code)
+
+
+def reset_registry() -> None:
+    global _registry
+    _registry = None

@@ -1,0 +1,140 @@
+"""The shape of a mechanism file and of a rule pack (checked by pydantic, unknown keys refused)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+StateKind = Literal["open", "waiting", "controlled", "parked", "closed"]
+FieldType = Literal["text", "textarea", "int", "decimal", "date", "datetime", "choice", "multichoice", "bool"]
+# Core attributes of a case that a transition may set (besides the mechanism's own form fields).
+CoreAttr = Literal["grade", "category", "title", "description", "address"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Choice(Strict):
+    code: Code
+    name: str = Field(min_length=1)
+
+
+class FieldDef(Strict):
+    name: Code
+    label: str = Field(min_length=1)
+    type: FieldType = "text"
+    required: bool = False
+    choices: list[Choice] = []
+    max_length: int | None = Field(default=None, gt=0)
+    help: str = ""
+    public: bool = False
+
+
+class StateDef(Strict):
+    code: Code
+    name: str = Field(min_length=1)
+    kind: StateKind
+    public_name: str | None = None
+    # A stopped clock keeps the time left and resumes it on a transition with `deadline: resume`.
+    clock: Literal["running", "stopped"] = "running"
+
+
+class Condition(Strict):
+    grade: list[Code] | None = None
+    category: list[Code] | None = None
+    channel: list[Code] | None = None
+
+
+class Requirement(Strict):
+    when: Condition | None = None
+    opinion: bool = False
+    photos: int = Field(default=0, ge=0)
+    fields: list[Code] = []
+
+
+class Approval(Strict):
+    roles: list[str] = Field(min_length=1)
+    name: str = "审批"
+
+
+class TransitionDef(Strict):
+    code: Code
+    name: str = Field(min_length=1)
+    from_: list[Code] = Field(alias="from", min_length=1)
+    to: Code | None = None  # None: the state does not change (催办, 延期, 标记)
+    roles: list[str] = Field(min_length=1)
+    only_if: Condition | None = None
+    opinion: bool = False
+    photos: int = Field(default=0, ge=0)
+    fields: list[Code] = []
+    require: list[Requirement] = []
+    sets: list[CoreAttr] = []
+    assign: Literal["unit", "enforcement_unit"] | None = None
+    clears_unit: bool = False
+    deadline: Literal["restart", "keep", "extend", "resume"] = "restart"
+    approval: Approval | None = None
+    distinct_from: list[Code] = []
+    before_due: bool = False
+    public: bool = True
+    public_name: str | None = None
+
+
+class Limit(Strict):
+    state: Code
+    limit: str
+    grade: Code | None = None
+    category: Code | None = None
+    channel: Code | None = None
+
+
+class Escalation(Strict):
+    after: str
+    levels: int = Field(ge=1, le=5)
+
+
+class Supervision(Strict):
+    state: Code | None = None  # None: every state with a time limit
+    remind_before: list[str] = []
+    escalate: list[Escalation] = []
+
+
+class Intake(Strict):
+    initial: Code
+    roles: list[str] = Field(min_length=1)
+    # Which channel a report gets when the reporter's role implies it (a grid worker's report is 网格巡查).
+    channel_by_role: dict[str, Code] = {}
+    photos: int = Field(default=0, ge=0)
+
+
+class MechanismDef(Strict):
+    code: Code
+    name: str = Field(min_length=1)
+    number_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,6}$")]
+    version: int = Field(default=1, ge=1)
+    description: str = ""
+    categories: list[Choice] = Field(min_length=1)
+    grades: list[Choice] = []
+    channels: list[Choice] = Field(min_length=1)
+    fields: list[FieldDef] = []
+    intake: Intake
+    states: list[StateDef] = Field(min_length=2)
+    transitions: list[TransitionDef] = Field(min_length=1)
+    time_limits: list[Limit] = []
+    supervision: list[Supervision] = []
+
+
+class PackOverride(Strict):
+    time_limits: list[Limit] = []
+    supervision: list[Supervision] = []
+
+
+class PackDef(Strict):
+    pack: Code
+    name: str = Field(min_length=1)
+    # Division codes whose subtrees the pack applies to.
+    divisions: list[str] = Field(min_length=1)
+    source: str = ""
+    mechanisms: dict[Code, PackOverride] = Field(min_length=1)

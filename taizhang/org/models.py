@@ -1,0 +1,166 @@
+"""The org tree: divisions (市 > 区 > 街道/镇 > 社区/村 > 网格), units, people and their roles."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from .roles import DIVISION_ROLES, UNIT_ROLES, Role
+
+
+class TreeNode(models.Model):
+    """A node with a materialised path of codes, so a subtree is one indexed prefix query."""
+
+    code = models.CharField("编码", max_length=64, unique=True)
+    name = models.CharField("名称", max_length=100)
+    path = models.CharField(max_length=600, db_index=True, editable=False)
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        parent = self.parent
+        if parent is not None and (parent.pk == self.pk and self.pk is not None):
+            raise ValidationError({"parent": "上级不能是自身"})
+        self.path = f"{parent.path if parent else '/'}{self.code}/"
+        self.depth = (parent.depth + 1) if parent else 0
+        super().save(*args, **kwargs)
+
+    def contains(self, other: TreeNode | None) -> bool:
+        """True when `other` is this node or below it."""
+        return other is not None and other.path.startswith(self.path)
+
+    def ancestor_codes(self) -> list[str]:
+        """Codes from the root down to this node."""
+        return [c for c in self.path.split("/") if c]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Division(TreeNode):
+    class Level(models.TextChoices):
+        CITY = "city", "市"
+        DISTRICT = "district", "区/县"
+        STREET = "street", "街道/镇"
+        COMMUNITY = "community", "社区/村"
+        GRID = "grid", "网格"
+
+    level = models.CharField("层级", max_length=16, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    geometry = models.JSONField("边界 (GeoJSON)", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "行政区划/网格"
+        verbose_name_plural = verbose_name
+        ordering = ["path"]
+
+    def district(self) -> Division:
+        """The district (区/县) this division belongs to: the region key of its cases."""
+        node: Division | None = self
+        while node is not None and node.level not in (self.Level.DISTRICT, self.Level.CITY):
+            node = node.parent
+        return node or self
+
+    def ancestors(self) -> list[Division]:
+        """From the parent up to the root."""
+        chain, node = [], self.parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+
+class Unit(TreeNode):
+    class Kind(models.TextChoices):
+        DEPARTMENT = "department", "部门"
+        ENTERPRISE = "enterprise", "企业"
+        WORKSHOP = "workshop", "车间"
+        TEAM = "team", "班组"
+
+    kind = models.CharField("类型", max_length=16, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    division = models.ForeignKey(
+        Division, verbose_name="所在区划", on_delete=models.PROTECT, related_name="units"
+    )
+    enforcement = models.BooleanField("可联合执法", default=False)
+
+    class Meta:
+        verbose_name = "单位"
+        verbose_name_plural = "单位"
+        ordering = ["path"]
+
+
+class User(AbstractUser):
+    display_name = models.CharField("姓名", max_length=50, blank=True)
+    phone = models.CharField("电话", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "人员"
+        verbose_name_plural = "人员"
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class Membership(models.Model):
+    """A role held by a person on a division or a unit."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField("角色", max_length=32, choices=Role.choices)
+    division = models.ForeignKey(
+        Division, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships"
+    )
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships")
+    active = models.BooleanField("在岗", default=True)
+
+    class Meta:
+        verbose_name = "岗位"
+        verbose_name_plural = "岗位"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "division", "unit"], name="membership_unique"),
+        ]
+
+    def clean(self) -> None:
+        if self.division_id and self.unit_id:
+            raise ValidationError("岗位只能设在一个区划或一个单位上")
+        if self.role == Role.RESIDENT:
+            return
+        if self.division_id is None and self.unit_id is None:
+            raise ValidationError(f"{self.get_role_display()}须设在一个区划或单位上")
+        if self.unit_id is None and self.role not in DIVISION_ROLES:
+            raise ValidationError({"unit": f"{self.get_role_display()}须设在单位上"})
+        if self.division_id is None and self.role not in UNIT_ROLES:
+            raise ValidationError({"division": f"{self.get_role_display()}须设在区划上"})
+
+    def save(self, *args, **kwargs) -> None:
+        self.full_clean(exclude=["user"])
+        super().save(*args, **kwargs)
+
+    @property
+    def node(self) -> Division | Unit | None:
+        return self.division or self.unit
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.node or '—'}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for machines; only its hash is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField("名称", max_length=100)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = "接口令牌"
+        verbose_name_plural = "接口令牌"

@@ -1,0 +1,67 @@
+"""The JSON API at /api/v1: every error is {code, message, errors[]} with a fitting HTTP status."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from taizhang.errors import ActionError
+
+from .auth import API_AUTH
+
+api = NinjaAPI(
+    title="台账 Taizhang API",
+    version="1",
+    urls_namespace="api-1",
+    auth=API_AUTH,
+    description="基层治理闭环平台接口。认证：`Authorization: Bearer <令牌>` 或登录会话。",
+)
+
+
+def error(request, status: int, code: str, message: str, errors: list[dict] | None = None):
+    body = {"code": code, "message": message}
+    if errors:
+        body["errors"] = errors
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(ActionError)
+def on_action_error(request, exc: ActionError):
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+def field_of(loc: list) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path", "form", "file", "header")]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request, exc: NinjaValidationError):
+    errors = [
+        {"field": field_of(list(e.get("loc", []))), "code": e.get("type", "invalid"), "message": e.get("msg", "")}
+        for e in exc.errors
+    ]
+    return error(request, 422, "invalid", "提交的内容有误", errors)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return error(request, 401, "unauthenticated", "请先登录或提供有效的接口令牌")
+
+
+@api.exception_handler(Http404)
+def on_404(request, exc):
+    return error(request, 404, "not_found", "找不到该资源或无权查看")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    code = {400: "bad_request", 405: "method_not_allowed"}.get(exc.status_code, "error")
+    return error(request, exc.status_code, code, str(exc))
+
+
+from . import cases  # noqa: E402  (routes register on import)
+
+api.add_router("/", cases.router)

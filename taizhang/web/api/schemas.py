@@ -1,0 +1,138 @@
+"""Request and response bodies of the JSON API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ninja import Field, Schema
+
+
+class ErrorEntry(Schema):
+    field: str
+    code: str
+    message: str
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    errors: list[ErrorEntry] = []
+
+
+class CaseIn(Schema):
+    mechanism: str = Field(..., max_length=40)
+    title: str = Field(..., max_length=500)
+    division: str = Field(..., description="区划编码")
+    category: str
+    description: str = ""
+    grade: str = ""
+    channel: str = ""
+    address: str = Field("", max_length=300)
+    lat: Decimal | None = None
+    lon: Decimal | None = None
+    fields: dict[str, Any] = {}
+    attachments: list[int] = []
+    external_id: str = Field("", max_length=100)
+
+
+class TransitionIn(Schema):
+    code: str = Field(..., description="流转编码，如 assign、sign、rectified")
+    opinion: str = ""
+    fields: dict[str, Any] = {}
+    params: dict[str, Any] = Field({}, description="unit（单位编码）、grade、category、extend_by（如「5 工作日」）")
+    attachments: list[int] = []
+    expected_version: int | None = Field(None, description="乐观锁：案件当前版本；不符时返回 409")
+
+
+class DecisionIn(Schema):
+    approve: bool
+    opinion: str = ""
+    expected_version: int | None = None
+
+
+class NodeOut(Schema):
+    code: str
+    name: str
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str
+
+
+class HistoryOut(Schema):
+    seq: int
+    kind: str
+    code: str
+    name: str
+    actor: str
+    role: str
+    from_state: str
+    to_state: str
+    opinion: str
+    changes: dict[str, Any]
+    due_at: datetime | None
+    at: datetime
+    hash: str
+    attachments: list[AttachmentOut] = []
+
+
+class ActionOut(Schema):
+    code: str
+    name: str
+    role: str
+    opinion: bool
+    photos: int
+    fields: list[str]
+    params: list[str]
+    approval: str | None
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    mechanism: str
+    title: str
+    description: str
+    category: str
+    category_name: str
+    grade: str
+    grade_name: str
+    channel: str
+    state: str
+    state_name: str
+    state_kind: str
+    region: str
+    division: NodeOut
+    address: str
+    lat: Decimal | None
+    lon: Decimal | None
+    unit: NodeOut | None
+    reporter: str | None
+    fields: dict[str, Any]
+    due_at: datetime | None
+    limit: str
+    overdue: bool
+    overdue_since: datetime | None
+    supervision_level: int
+    pending: dict[str, Any] | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+
+class CaseDetailOut(CaseOut):
+    history: list[HistoryOut]
+    actions: list[ActionOut]
+
+
+class CasePage(Schema):
+    items: list[CaseOut]
+    next_cursor: str | None
