@@ -48,3 +48,42 @@ def not_found(message: str = "找不到该案件或无权查看") -> ActionError
 
 def conflict(code: str, message: str) -> ActionError:
     return ActionError(code, message, 409)
+
+
+PYDANTIC_MESSAGES = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "未知的键",
+    "string_pattern_mismatch": "格式不符",
+    "literal_error": "取值不在允许范围内",
+    "too_short": "不能为空",
+    "list_type": "应为列表",
+    "dict_type": "应为映射",
+    "string_type": "应为字符串",
+    "int_type": "应为整数",
+    "int_parsing": "应为整数",
+    "bool_type": "应为 true 或 false",
+    "bool_parsing": "应为 true 或 false",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "greater_than": "数值过小",
+    "model_type": "应为映射",
+    "string_too_long": "内容过长",
+    "float_parsing": "应为数字",
+    "decimal_parsing": "应为数字",
+    "date_from_datetime_parsing": "日期格式应为 YYYY-MM-DD",
+    "date_parsing": "日期格式应为 YYYY-MM-DD",
+    "json_invalid": "不是有效的 JSON",
+}
+
+
+def pydantic_message(err: dict) -> str:
+    """A Chinese message for one pydantic error (the type code stays the machine-readable part)."""
+    message = PYDANTIC_MESSAGES.get(err["type"], err.get("msg", "取值无效"))
+    ctx = err.get("ctx") or {}
+    if err["type"] == "literal_error":
+        message = f"{message}：{ctx.get('expected', '')}"
+    elif err["type"] == "string_pattern_mismatch":
+        message = f"{message}（应匹配 {ctx.get('pattern', '')}）：{err.get('input')!r}"
+    elif err["type"] == "string_too_long":
+        message = f"{message}（最多 {ctx.get('max_length', '')} 个字符）"
+    return message

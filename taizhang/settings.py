@@ -122,6 +122,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+if os.environ.get("TAIZHANG_TEST_DB_NAME"):  # lets parallel runs use their own test database
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["TAIZHANG_TEST_DB_NAME"]}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -8,30 +8,12 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from taizhang.clock.clock import Duration
+from taizhang.errors import pydantic_message
 from taizhang.org.roles import MECHANISM_ROLES, SYSTEM
 
 from .errors import MechanismError, Problem
 from .schema import Condition, Limit, MechanismDef, PackDef, Supervision
 from .yamlfile import LinedData
-
-PYDANTIC_MESSAGES = {
-    "missing": "缺少必填项",
-    "extra_forbidden": "未知的键",
-    "string_pattern_mismatch": "格式不符",
-    "literal_error": "取值不在允许范围内",
-    "too_short": "不能为空",
-    "list_type": "应为列表",
-    "dict_type": "应为映射",
-    "string_type": "应为字符串",
-    "int_type": "应为整数",
-    "int_parsing": "应为整数",
-    "bool_type": "应为 true 或 false",
-    "bool_parsing": "应为 true 或 false",
-    "greater_than_equal": "数值过小",
-    "less_than_equal": "数值过大",
-    "greater_than": "数值过小",
-    "model_type": "应为映射",
-}
 
 
 def parse_model(lined: LinedData, model: type[BaseModel]) -> Any:
@@ -41,12 +23,7 @@ def parse_model(lined: LinedData, model: type[BaseModel]) -> Any:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            message = PYDANTIC_MESSAGES.get(err["type"], err["msg"])
-            if err["type"] == "literal_error":
-                message = f"{message}：{err['ctx'].get('expected', '')}"
-            elif err["type"] == "string_pattern_mismatch":
-                message = f"{message}（应匹配 {err['ctx'].get('pattern', '')}）：{err.get('input')!r}"
-            problems.append(lined.problem(tuple(err["loc"]), message))
+            problems.append(lined.problem(tuple(err["loc"]), pydantic_message(err)))
         raise MechanismError(problems) from None
 
 

@@ -7,7 +7,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from taizhang.errors import ActionError
+from taizhang.errors import ActionError, pydantic_message
 
 from .auth import API_AUTH
 
@@ -40,7 +40,7 @@ def field_of(loc: list) -> str:
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request, exc: NinjaValidationError):
     errors = [
-        {"field": field_of(list(e.get("loc", []))), "code": e.get("type", "invalid"), "message": e.get("msg", "")}
+        {"field": field_of(list(e.get("loc", []))), "code": e.get("type", "invalid"), "message": pydantic_message(e)}
         for e in exc.errors
     ]
     return error(request, 422, "invalid", "提交的内容有误", errors)
@@ -58,8 +58,9 @@ def on_404(request, exc):
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    code = {400: "bad_request", 405: "method_not_allowed"}.get(exc.status_code, "error")
-    return error(request, exc.status_code, code, str(exc))
+    if exc.status_code == 400:
+        return error(request, 400, "malformed_body", "请求体无法解析：须为有效的 JSON（上传文件用 multipart/form-data）")
+    return error(request, exc.status_code, "error", str(exc))
 
 
 from . import cases  # noqa: E402  (routes register on import)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from django.http import FileResponse
-from ninja import File, Header, Query, Router, Schema
+from ninja import File, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from taizhang.cases.actions import TransitionRequest, do_decide, do_transition, get_case
@@ -69,7 +69,7 @@ def list_mechanisms(request):
 def create_case(request, payload: CaseIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     case, created = do_create_case(request.auth, CaseInput(**payload.dict()), idempotency_key)
     case = Case.objects.select_related("division", "unit", "reporter").get(pk=case.pk)
-    return (201 if created else 200), case_data(case)
+    return Status(201 if created else 200, case_data(case))
 
 
 @router.get("/cases", summary="案件列表", response={200: CasePage, **ERRORS})
@@ -104,7 +104,7 @@ def decide(request, ref: str, payload: DecisionIn):
 @router.post("/attachments", summary="上传附件（照片、PDF）", response={201: AttachmentOut, **ERRORS})
 def upload_attachment(request, file: File[UploadedFile]):
     attachment = do_upload_attachment(request.auth, file.name or "upload", file.file, file.size)
-    return 201, attachment_data(attachment)
+    return Status(201, attachment_data(attachment))
 
 
 @router.get("/attachments/{attachment_id}", summary="下载附件", url_name="attachment_download",
