@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -121,6 +122,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # Tests use a file too: in-memory shared-cache databases lock whole tables and ignore the busy
+    # timeout, so concurrent writers would fail there although they queue fine on a real file.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"taizhang-test-{os.getpid()}.sqlite3")
     }
 if os.environ.get("TAIZHANG_TEST_DB_NAME"):  # lets parallel runs use their own test database
     DATABASES["default"]["TEST"] = {"NAME": os.environ["TAIZHANG_TEST_DB_NAME"]}
