@@ -65,6 +65,23 @@ def actions_data(user, case: Case) -> list[dict[str, Any]]:
     return out
 
 
+def is_public_viewer(user, case: Case) -> bool:
+    """A person who sees the case only as its reporter (a resident) gets the public view."""
+    from taizhang.org.roles import REPORTER, Role
+    from taizhang.org.scopes import roles_over, sees_everything
+
+    if sees_everything(user):
+        return False
+    return roles_over(user, case.division, case.unit, case.reporter_id) <= {REPORTER, Role.RESIDENT}
+
+
 def case_detail(user, case: Case) -> dict[str, Any]:
-    rows = list(case.transitions.order_by("seq").prefetch_related("attachments"))
-    return {**case_data(case), "history": history_data(rows), "actions": actions_data(user, case)}
+    """The case with its history; a resident reporter sees public rows only, without staff names."""
+    rows = case.transitions.order_by("seq").prefetch_related("attachments")
+    if is_public_viewer(user, case):
+        history = history_data(list(rows.filter(public=True)))
+        for row in history:
+            if row["seq"] != 1:
+                row["actor"] = row["role"]
+        return {**case_data(case), "history": history, "actions": actions_data(user, case)}
+    return {**case_data(case), "history": history_data(list(rows)), "actions": actions_data(user, case)}

@@ -1,0 +1,80 @@
+"""Who sees which cases: the permission-aware queryset and the roles people act in."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from taizhang.cases.models import Case
+from taizhang.org.models import Membership
+from taizhang.org.scopes import roles_over
+from tests.cases.helpers import act, report
+
+
+@pytest.fixture
+def cases(world):
+    grid_case = report(world, title="网格内")
+    act(world.dispatcher, grid_case, "register")
+    act(world.dispatcher, grid_case, "assign", params={"unit": world.safety_bureau.code})
+    other = report(world, user=world.outsider, title="白兔村", division=world.other_grid.code)
+    enterprise = report(world, user=world.enterprise_officer, title="企业自查", division=world.other_grid.code)
+    resident = report(world, user=world.resident, title="居民举报")
+    return {"grid": grid_case, "other": other, "enterprise": enterprise, "resident": resident}
+
+
+EXPECTED = {
+    "grid_worker": {"grid", "resident"},  # their grid (the resident reported in it too)
+    "dispatcher": {"grid", "resident"},  # the street's subtree
+    "handler": {"grid"},  # assigned to their unit
+    "verifier": {"grid"},
+    "leader": {"grid", "other", "enterprise", "resident"},  # the district
+    "inspector": {"grid", "other", "enterprise", "resident"},  # reads everything
+    "resident": {"resident"},  # only what they reported
+    "outsider": {"other", "enterprise"},  # another grid
+    "enterprise_officer": {"enterprise"},  # what they reported (the case has no unit yet)
+}
+
+
+@pytest.mark.parametrize("persona", sorted(EXPECTED))
+def test_for_user_sees_exactly_its_scope(world, cases, persona):
+    names = {v.pk: k for k, v in cases.items()}
+    seen = {names[pk] for pk in Case.objects.for_user(getattr(world, persona)).values_list("pk", flat=True)}
+    assert seen == EXPECTED[persona]
+
+
+def test_unit_sees_cases_of_units_below(world):
+    case = report(world, user=world.enterprise_officer, division=world.other_grid.code)
+    Case.objects.filter(pk=case.pk).update(unit=world.workshop)
+    officer = type(world.enterprise_officer).objects.get(pk=world.enterprise_officer.pk)
+    assert Case.objects.for_user(officer).filter(pk=case.pk).exists()
+    assert "enterprise_officer" in roles_over(officer, world.other_grid, world.workshop, None)
+
+
+def test_anonymous_sees_nothing(world, cases):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert not Case.objects.for_user(AnonymousUser()).exists()
+
+
+def test_unknown_action_is_a_programming_error(world):
+    with pytest.raises(ValueError):
+        Case.objects.for_user(world.leader, "delete")
+
+
+@pytest.mark.parametrize(
+    ("role", "where", "message"),
+    [
+        ("handler", "division", "须设在单位上"),
+        ("grid_worker", "unit", "须设在区划上"),
+        ("dispatcher", None, "须设在一个区划或单位上"),
+    ],
+)
+def test_membership_must_sit_on_the_right_node(world, role, where, message):
+    kwargs = {"division": world.grid} if where == "division" else {"unit": world.safety_bureau} if where else {}
+    with pytest.raises(ValidationError, match=message):
+        Membership.objects.create(user=world.resident, role=role, **kwargs)
+
+
+def test_division_tree_paths(world):
+    assert world.grid.path == "/CZS/LZQ/WMJD/WMJD-HX/WMJD-HX-01/"
+    assert world.street.contains(world.grid) and not world.grid.contains(world.street)
+    assert world.grid.district() == world.district
+    assert [d.code for d in world.grid.ancestors()] == ["WMJD-HX", "WMJD", "LZQ", "CZS"]
