@@ -52,7 +52,7 @@ class TransitionPlan:
 
 def get_case(user: User, case_id: int | str, action: str = "view", *, for_update: bool = False) -> Case:
     """A case by id or number through the permission-aware queryset; 404 when not visible."""
-    qs = Case.objects.for_user(user, action).select_related("division", "unit", "reporter", "person")
+    qs = Case.objects.for_user(user, action).select_related("division", "unit", "reporter")
     lookup = {"number": case_id} if isinstance(case_id, str) and not case_id.isdigit() else {"pk": int(case_id)}
     try:
         return qs.get(**lookup)
@@ -83,8 +83,8 @@ def available_transitions(user: User, case: Case) -> list[tuple[TransitionDef, s
 
 
 def last_actor_of(case: Case, codes: list[str]) -> int | None:
-    row = case.transitions.filter(code__in=codes, kind__in=["transition", "approve"]).order_by("-seq").first()
-    return row.actor_id if row else None
+    rows = case.transitions.filter(code__in=codes, kind__in=["transition", "approve"]).order_by("-seq")
+    return rows.values_list("actor_id", flat=True).first()
 
 
 def check_transition(user: User, case: Case, req: TransitionRequest, now=None) -> TransitionPlan:

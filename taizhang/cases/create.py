@@ -58,11 +58,17 @@ class CreatePlan:
 
 
 def intake_role(user: User, mech: Mechanism, division: Division) -> str | None:
-    """The role in which a person may report at this division (residents may report anywhere)."""
+    """The role in which a person may report at this division (residents may report anywhere).
+
+    Division roles report in their subtree; unit roles in the subtree of the division their unit is in.
+    """
     allowed = mech.definition.intake.roles
     held = roles_over(user, division, None, None)
-    if any(g.role == Role.RESIDENT for g in grants_of(user)):
-        held.add(Role.RESIDENT)
+    for g in grants_of(user):
+        if g.role == Role.RESIDENT:
+            held.add(Role.RESIDENT)
+        elif g.unit is not None and g.unit.division.contains(division):
+            held.add(g.role)  # a unit role (企业安全员) reports where its unit is: its self-checks
     return next((r for r in allowed if r in held), None)
 
 

@@ -91,7 +91,13 @@ class Recorder:
         for row, files in self.rows:
             row.save()
             if files:
-                Attachment.objects.filter(pk__in=[a.pk for a in files]).update(transition=row, case=self.case)
+                # Claim only attachments no record has used yet: two requests naming the same photo
+                # at once must not both take it (the loser's history would hash a file it lost).
+                claimed = Attachment.objects.filter(pk__in=[a.pk for a in files], transition__isnull=True).update(
+                    transition=row, case=self.case
+                )
+                if claimed != len(files):
+                    raise conflict("attachment_taken", "附件已被另一条记录使用，请重新上传")
         self.base_version = self.case.version
         self.rows = []
 

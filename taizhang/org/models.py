@@ -60,11 +60,15 @@ class Division(TreeNode):
         ordering = ["path"]
 
     def district(self) -> Division:
-        """The district (区/县) this division belongs to: the region key of its cases."""
-        node: Division | None = self
-        while node is not None and node.level not in (self.Level.DISTRICT, self.Level.CITY):
-            node = node.parent
-        return node or self
+        """The district (区/县) this division belongs to: the region key of its cases (one query)."""
+        if self.level in (self.Level.DISTRICT, self.Level.CITY):
+            return self
+        found = (
+            Division.objects.filter(code__in=self.ancestor_codes(), level=self.Level.DISTRICT)
+            .order_by("-depth")
+            .first()
+        )
+        return found or self
 
     def ancestors(self) -> list[Division]:
         """From the parent up to the root."""

@@ -26,7 +26,7 @@ def grants_of(user: User) -> list[Grant]:
         return cached
     grants: list[Grant] = []
     if user is not None and user.is_authenticated:
-        rows = Membership.objects.filter(user=user, active=True).select_related("division", "unit")
+        rows = Membership.objects.filter(user=user, active=True).select_related("division", "unit__division")
         grants = [Grant(m.role, m.division, m.unit) for m in rows]
     user._taizhang_grants = grants
     return grants

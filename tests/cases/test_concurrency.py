@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from taizhang.cases import actions
@@ -85,3 +86,23 @@ def test_simultaneous_retries_with_one_idempotency_key_make_one_case(world):
     assert Case.objects.count() == 1 and IdempotencyKey.objects.count() == 1
     assert len({case.pk for case, _ in results}) == 1
     assert sorted(created for _, created in results) == [False, False, True]
+
+
+def test_a_photo_cannot_be_claimed_by_two_records(world, photo):
+    """Two checks pass for the same unused photo; the second write must fail cleanly, not steal it."""
+    from taizhang.cases.create import check_create_case, insert_case
+    from taizhang.clock.now import now
+
+    photo_id = photo(world.grid_worker)
+    data = CaseInput(mechanism="hazard", title="同一张照片", division=world.grid.code, category="fire",
+                     attachments=[photo_id])
+    first, second = check_create_case(world.grid_worker, data), check_create_case(world.grid_worker, data)
+    insert_case(world.grid_worker, data, first, now())
+    with pytest.raises(ActionError) as info:
+        from django.db import transaction
+
+        with transaction.atomic():
+            insert_case(world.grid_worker, data, second, now())
+    assert (info.value.status, info.value.code) == (409, "attachment_taken")
+    assert Case.objects.count() == 1
+    call_command("audit", "verify")
