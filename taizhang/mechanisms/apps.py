@@ -1,3 +1,5 @@
+import sys
+
 from django.apps import AppConfig
 
 
@@ -8,6 +10,9 @@ class MechanismsConfig(AppConfig):
 
     def ready(self) -> None:
         # Load and validate every mechanism at start-up: a bad file stops the platform with its errors.
+        # `taizhang mechanisms …` is the tool for finding those errors, so it reports them itself.
+        if sys.argv[1:2] == ["mechanisms"]:
+            return
         from .registry import get_registry
 
         get_registry()

@@ -14,7 +14,7 @@ from taizhang.clock.clock import Duration
 from .errors import MechanismError, Problem
 from .schema import Condition, Limit, MechanismDef, PackDef, StateDef, Supervision, TransitionDef
 from .validate import validate_mechanism, validate_pack
-from .yamlfile import read_lined_yaml
+from .yamlfile import LinedData, read_lined_yaml
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,9 @@ class Mechanism:
                 ranked.append((max(depths), pack))
         return [p for _, p in sorted(ranked, key=lambda item: -item[0])]
 
-    def limit_for(self, state: str, grade: str, category: str, channel: str, division_path: str) -> Duration | None:
+    def limit_for(
+        self, state: str, grade: str, category: str, channel: str, division_path: str
+    ) -> Duration | None:
         """The time limit of a state for a case: the deepest rule pack first, then the mechanism;
         within one source the entry naming the most attributes wins."""
         sources = [p.mechanisms[self.code].time_limits for p in self._packs_for(division_path)]
@@ -137,34 +139,97 @@ class Registry:
         return self.mechanisms[code]
 
 
+def yaml_files(directory: Path) -> list[Path]:
+    """The `*.yaml` and `*.yml` files directly in a directory, by name."""
+    return sorted(p for p in directory.glob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
 def load_directory(directory: Path) -> Registry:
-    """Load `*.yaml` mechanisms and `packs/*.yaml` rule packs; all problems are reported together."""
+    """Load the mechanisms (`*.yaml`, `*.yml`) and the rule packs (`packs/*.yaml`) of a directory.
+
+    Every problem of every file is reported together in one MechanismError. Besides each file's own
+    checks: mechanism codes, case-number prefixes and pack codes are unique, and two packs for the same
+    division do not both set the same state's numbers (which would win would depend on file names).
+    """
+    directory = Path(directory)
     problems: list[Problem] = []
     mechanisms: dict[str, Mechanism] = {}
-    for path in sorted(directory.glob("*.yaml")):
+    if not directory.is_dir():
+        raise MechanismError([Problem(str(directory), 1, "", "机制目录不存在")])
+    prefixes: dict[str, str] = {}
+    broken: set[str] = set()  # codes of mechanisms whose files have problems
+    for path in yaml_files(directory):
+        lined = None
         try:
-            mech = validate_mechanism(read_lined_yaml(path))
+            lined = read_lined_yaml(path)
+            mech = validate_mechanism(lined)
         except MechanismError as exc:
             problems.extend(exc.problems)
+            if lined is not None and isinstance(lined.data, dict) and isinstance(lined.data.get("code"), str):
+                broken.add(lined.data["code"])
             continue
         if mech.code in mechanisms:
-            problems.append(Problem(path.name, 1, "code", f"机制编码 '{mech.code}' 与 {mechanisms[mech.code].file} 重复"))
+            problems.append(lined.problem(("code",), f"机制编码 '{mech.code}' 与 {mechanisms[mech.code].file} 重复"))
             continue
+        if mech.number_prefix in prefixes:
+            problems.append(lined.problem(
+                ("number_prefix",), f"案件编号前缀 '{mech.number_prefix}' 与 {prefixes[mech.number_prefix]} 重复"
+            ))
+            continue
+        prefixes[mech.number_prefix] = path.name
         mechanisms[mech.code] = Mechanism(mech, path.name)
     packs: list[PackDef] = []
     defs = {code: m.definition for code, m in mechanisms.items()}
-    for path in sorted((directory / "packs").glob("*.yaml")):
+    pack_files: dict[str, str] = {}
+    claimed: dict[tuple, str] = {}  # (mechanism, division, rule kind, state) -> the pack that set it
+    for path in yaml_files(directory / "packs"):
+        name = f"packs/{path.name}"
         try:
-            pack = validate_pack(read_lined_yaml(path), defs)
+            lined = read_lined_yaml(path, name)
+            pack = validate_pack(lined, defs, broken)
         except MechanismError as exc:
             problems.extend(exc.problems)
             continue
+        if pack.pack in pack_files:
+            problems.append(lined.problem(("pack",), f"规则包编码 '{pack.pack}' 与 {pack_files[pack.pack]} 重复"))
+            continue
+        pack_files[pack.pack] = name
+        overlaps = pack_overlaps(pack, lined, claimed)
+        if overlaps:
+            problems.extend(overlaps)
+            continue
         packs.append(pack)
         for code in pack.mechanisms:
-            mechanisms[code].packs.append(pack)
+            if code in mechanisms:  # not when the mechanism's own file is broken (reported above)
+                mechanisms[code].packs.append(pack)
     if problems:
         raise MechanismError(problems)
     return Registry(mechanisms, packs)
+
+
+def pack_overlaps(pack: PackDef, lined: LinedData, claimed: dict[tuple, str]) -> list[Problem]:
+    """Two packs for the same division may not both set a state's time limits or supervision:
+    which of them wins would depend on the order of the files."""
+    problems: list[Problem] = []
+    mine: set[tuple] = set()
+    for code, override in pack.mechanisms.items():
+        rules = [("time_limits", i, item.state) for i, item in enumerate(override.time_limits)]
+        rules += [("supervision", i, item.state) for i, item in enumerate(override.supervision)]
+        for kind, i, state in rules:
+            for division in pack.divisions:
+                key = (code, division, kind, state)
+                other = claimed.get(key)
+                if other is not None and key not in mine:
+                    what = f"状态 '{state}' " if state else "所有状态"
+                    label = "时限" if kind == "time_limits" else "催办督办"
+                    problems.append(lined.problem(
+                        ("mechanisms", code, kind, i),
+                        f"与规则包 {other} 都为区划 '{division}' 设置了{what}的{label}，无法确定以哪个为准",
+                    ))
+                mine.add(key)
+    if not problems:
+        claimed.update({key: lined.file for key in mine})
+    return problems
 
 
 _registry: Registry | None = None

@@ -11,6 +11,8 @@ StateKind = Literal["open", "waiting", "controlled", "parked", "closed"]
 FieldType = Literal["text", "textarea", "int", "decimal", "date", "datetime", "choice", "multichoice", "bool"]
 # Core attributes of a case that a transition may set (besides the mechanism's own form fields).
 CoreAttr = Literal["grade", "category", "title", "description", "address"]
+# Whole numbers must be written as numbers: `photos: true` or `version: 1.5` is an error, not 1.
+Count = Annotated[int, Field(ge=0, strict=True)]
 
 
 class Strict(BaseModel):
@@ -28,7 +30,7 @@ class FieldDef(Strict):
     type: FieldType = "text"
     required: bool = False
     choices: list[Choice] = []
-    max_length: int | None = Field(default=None, gt=0)
+    max_length: int | None = Field(default=None, gt=0, strict=True)
     help: str = ""
     public: bool = False
 
@@ -51,7 +53,7 @@ class Condition(Strict):
 class Requirement(Strict):
     when: Condition | None = None
     opinion: bool = False
-    photos: int = Field(default=0, ge=0)
+    photos: Count = 0
     fields: list[Code] = []
 
 
@@ -68,7 +70,7 @@ class TransitionDef(Strict):
     roles: list[str] = Field(min_length=1)
     only_if: Condition | None = None
     opinion: bool = False
-    photos: int = Field(default=0, ge=0)
+    photos: Count = 0
     fields: list[Code] = []
     require: list[Requirement] = []
     sets: list[CoreAttr] = []
@@ -92,7 +94,7 @@ class Limit(Strict):
 
 class Escalation(Strict):
     after: str
-    levels: int = Field(ge=1, le=5)
+    levels: int = Field(ge=1, le=5, strict=True)
 
 
 class Supervision(Strict):
@@ -106,14 +108,14 @@ class Intake(Strict):
     roles: list[str] = Field(min_length=1)
     # Which channel a report gets when the reporter's role implies it (a grid worker's report is 网格巡查).
     channel_by_role: dict[str, Code] = {}
-    photos: int = Field(default=0, ge=0)
+    photos: Count = 0
 
 
 class MechanismDef(Strict):
     code: Code
     name: str = Field(min_length=1)
     number_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,6}$")]
-    version: int = Field(default=1, ge=1)
+    version: int = Field(default=1, ge=1, strict=True)
     description: str = ""
     categories: list[Choice] = Field(min_length=1)
     grades: list[Choice] = []

@@ -1,37 +1,134 @@
-"""Checks beyond the shape: every name a mechanism uses must exist and every state must be reachable."""
+"""Checks beyond the shape: every name a mechanism uses must exist, every state must be reachable and
+lead to a closed state, and every rule must be one the engine can act on."""
 
 from __future__ import annotations
 
+import difflib
+import re
+import types
 from collections import deque
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
 from taizhang.clock.clock import Duration
 from taizhang.errors import pydantic_message
-from taizhang.org.roles import MECHANISM_ROLES, SYSTEM
+from taizhang.org.roles import MECHANISM_ROLES, REPORTER, SYSTEM
 
 from .errors import MechanismError, Problem
 from .schema import Condition, Limit, MechanismDef, PackDef, Supervision
 from .yamlfile import LinedData
 
+ATTR_LABEL = {"grade": "等级", "category": "类别", "channel": "渠道", "state": "状态"}
+DURATION_KEYS = {"limit", "after"}
+
+
+# -- shape --------------------------------------------------------------------------------------------
+
 
 def parse_model(lined: LinedData, model: type[BaseModel]) -> Any:
     """Validate the shape; every pydantic error becomes a Problem on the right line."""
+    if not isinstance(lined.data, dict):
+        message = "文件为空" if lined.data is None else "文件顶层应为映射（键: 值），不是列表或单个值"
+        raise MechanismError([lined.problem((), message)])
     try:
         return model.model_validate(lined.data)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            problems.append(lined.problem(tuple(err["loc"]), pydantic_message(err)))
+            loc = tuple(part for part in err["loc"] if part != "[key]")
+            problems.append(lined.problem(loc, shape_message(err, model)))
         raise MechanismError(problems) from None
 
 
-def check_duration(text: str, lined: LinedData, path: tuple, problems: list[Problem]) -> None:
+def shape_message(err: dict, root: type[BaseModel]) -> str:
+    """A Chinese message for one pydantic error, with what the author can write instead."""
+    kind, loc, value = err["type"], tuple(err["loc"]), err.get("input")
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        key = str(loc[-1])
+        allowed = allowed_keys(root, loc[:-1])
+        message = f"未知的键 '{key}'"
+        guess = difflib.get_close_matches(key, allowed, n=1)
+        if guess:
+            message += f"，是否应为 '{guess[0]}'？"
+        return message + (f"（可用：{'、'.join(allowed)}）" if allowed else "")
+    if kind == "literal_error":
+        return f"取值 {value!r} 不在允许范围内（可用：{ctx.get('expected', '')}）"
+    if kind == "string_too_short":
+        return "不能为空"
+    if kind == "too_short" and (ctx.get("min_length") or 0) > 1:
+        return f"至少要有 {ctx['min_length']} 项"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "应为映射（键: 值）"
+    if kind == "int_type":
+        return "应为整数"
+    if kind == "string_type":
+        if isinstance(value, bool):
+            return "应为字符串（未加引号的 yes/no/on/off/true/false 会被读成布尔值，请加引号）"
+        in_duration = any(part in DURATION_KEYS or part == "remind_before" for part in loc[-2:])
+        if in_duration and isinstance(value, int | float):
+            return "时限须写明单位，例如 '3 工作日'、'2 小时'"
+        if isinstance(value, int | float):
+            return "应为字符串（数字请加引号）"
+    message = pydantic_message(err)
+    return f"取值无效：{message}" if message == err.get("msg") else message
+
+
+def _unwrap(tp: Any) -> Any:
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp = get_args(tp)[0]
+        elif origin in (Union, types.UnionType):
+            tp = next(arg for arg in get_args(tp) if arg is not type(None))
+        else:
+            return tp
+
+
+def allowed_keys(root: type[BaseModel], loc: tuple) -> list[str]:
+    """The keys the model at `loc` (a pydantic error location) accepts, by their names in the file."""
+    tp: Any = root
+    for part in loc:
+        tp = _unwrap(tp)
+        if get_origin(tp) in (list, dict):
+            tp = get_args(tp)[-1]
+            continue
+        if not (isinstance(tp, type) and issubclass(tp, BaseModel)):
+            return []
+        field = next((f for name, f in tp.model_fields.items() if part in (name, f.alias)), None)
+        if field is None:
+            return []
+        tp = field.annotation
+    tp = _unwrap(tp)
+    if not (isinstance(tp, type) and issubclass(tp, BaseModel)):
+        return []
+    return [f.alias or name for name, f in tp.model_fields.items()]
+
+
+# -- shared checks ------------------------------------------------------------------------------------
+
+
+def check_duration(
+    text: str, lined: LinedData, path: tuple, problems: list[Problem], positive: bool = False
+) -> Duration | None:
     try:
-        Duration.parse(text)
+        duration = Duration.parse(text)
     except ValueError as exc:
         problems.append(lined.problem(path, f"时限无效：{exc}"))
+        return None
+    if positive and duration.amount == 0:
+        problems.append(lined.problem(path, f"时限须大于零：'{text}'"))
+        return None
+    return duration
+
+
+def choice_codes(mech: MechanismDef) -> dict[str, set[str]]:
+    return {
+        "grade": {c.code for c in mech.grades},
+        "category": {c.code for c in mech.categories},
+        "channel": {c.code for c in mech.channels},
+    }
 
 
 def check_condition(
@@ -39,66 +136,94 @@ def check_condition(
 ) -> None:
     if cond is None:
         return
-    known = {
-        "grade": {c.code for c in mech.grades},
-        "category": {c.code for c in mech.categories},
-        "channel": {c.code for c in mech.channels},
-    }
-    for attr, allowed in known.items():
+    for attr, allowed in choice_codes(mech).items():
         for i, code in enumerate(getattr(cond, attr) or []):
             if code not in allowed:
-                problems.append(lined.problem((*path, attr, i), f"未知的{ATTR_LABEL[attr]} '{code}'"))
+                problems.append(lined.problem((*path, attr, i), unknown(attr, code, allowed)))
 
 
-ATTR_LABEL = {"grade": "等级", "category": "类别", "channel": "渠道", "state": "状态"}
+def unknown(attr: str, code: str, allowed: set[str]) -> str:
+    """'未知的等级 'majr'（可用：general、major）'."""
+    label = ATTR_LABEL.get(attr, attr)
+    if not allowed:
+        return f"未知的{label} '{code}'（本机制没有定义{label}）"
+    return f"未知的{label} '{code}'（可用：{'、'.join(sorted(allowed))}）"
 
 
 def check_limits(
     limits: list[Limit], mech: MechanismDef, lined: LinedData, base: tuple, problems: list[Problem]
 ) -> None:
     states = {s.code: s for s in mech.states}
-    known = {
-        "grade": {c.code for c in mech.grades},
-        "category": {c.code for c in mech.categories},
-        "channel": {c.code for c in mech.channels},
-    }
+    known = choice_codes(mech)
     seen: set[tuple] = set()
     for i, limit in enumerate(limits):
         path = (*base, i)
         if limit.state not in states:
-            problems.append(lined.problem((*path, "state"), f"未知的状态 '{limit.state}'"))
+            problems.append(lined.problem((*path, "state"), unknown("state", limit.state, set(states))))
         elif states[limit.state].kind == "closed":
             problems.append(lined.problem((*path, "state"), f"终态 '{limit.state}' 不能设时限"))
         for attr, allowed in known.items():
             value = getattr(limit, attr)
             if value is not None and value not in allowed:
-                problems.append(lined.problem((*path, attr), f"未知的{ATTR_LABEL[attr]} '{value}'"))
-        check_duration(limit.limit, lined, (*path, "limit"), problems)
+                problems.append(lined.problem((*path, attr), unknown(attr, value, allowed)))
+        check_duration(limit.limit, lined, (*path, "limit"), problems, positive=True)
         key = (limit.state, limit.grade, limit.category, limit.channel)
         if key in seen:
-            problems.append(lined.problem(path, "与前面的时限条件完全相同"))
+            problems.append(lined.problem(path, "与前面的时限条件完全相同（后一条永远不会生效）"))
         seen.add(key)
 
 
 def check_supervision(
     items: list[Supervision], mech: MechanismDef, lined: LinedData, base: tuple, problems: list[Problem]
 ) -> None:
-    states = {s.code for s in mech.states}
+    states = {s.code: s for s in mech.states}
+    seen: set[str | None] = set()
     for i, sup in enumerate(items):
         path = (*base, i)
         if sup.state is not None and sup.state not in states:
-            problems.append(lined.problem((*path, "state"), f"未知的状态 '{sup.state}'"))
+            problems.append(lined.problem((*path, "state"), unknown("state", sup.state, set(states))))
+        elif sup.state is not None and states[sup.state].kind == "closed":
+            problems.append(lined.problem((*path, "state"), f"终态 '{sup.state}' 没有时限，不能设催办督办"))
+        if sup.state in seen:
+            which = f" state 为 '{sup.state}' " if sup.state else "不写 state（适用于所有状态）"
+            problems.append(lined.problem(path, f"前面已有{which}的督办规则，本条永远不会生效"))
+        seen.add(sup.state)
         for j, text in enumerate(sup.remind_before):
-            check_duration(text, lined, (*path, "remind_before", j), problems)
+            check_duration(text, lined, (*path, "remind_before", j), problems, positive=True)
+        previous: tuple[Duration | None, int] | None = None
         for j, esc in enumerate(sup.escalate):
-            check_duration(esc.after, lined, (*path, "escalate", j, "after"), problems)
+            after = check_duration(esc.after, lined, (*path, "escalate", j, "after"), problems)
+            if previous is not None:
+                before_after, before_levels = previous
+                if esc.levels <= before_levels:
+                    problems.append(lined.problem(
+                        (*path, "escalate", j, "levels"),
+                        f"督办层级应逐条递增（前一条已是 {before_levels} 级，本条不会生效）",
+                    ))
+                elif (
+                    after and before_after and after.unit == before_after.unit
+                    and after.amount <= before_after.amount
+                ):
+                    problems.append(lined.problem(
+                        (*path, "escalate", j, "after"), f"督办时间应逐条递增（前一条为 {before_after}）"
+                    ))
+            previous = (after, esc.levels)
 
 
 def check_roles(roles: list[str], lined: LinedData, path: tuple, problems: list[Problem]) -> None:
     for i, role in enumerate(roles):
         if role not in MECHANISM_ROLES:
-            known = "、".join(sorted(MECHANISM_ROLES))
-            problems.append(lined.problem((*path, i), f"未知的角色 '{role}'（可用：{known}）"))
+            problems.append(lined.problem((*path, i), unknown_role(role)))
+
+
+def unknown_role(role: str) -> str:
+    known = "、".join(sorted(MECHANISM_ROLES))
+    guess = difflib.get_close_matches(role, sorted(MECHANISM_ROLES), n=1)
+    hint = f"，是否应为 '{guess[0]}'？" if guess else ""
+    return f"未知的角色 '{role}'{hint}（可用：{known}）"
+
+
+# -- mechanism ----------------------------------------------------------------------------------------
 
 
 def validate_mechanism(lined: LinedData) -> MechanismDef:
@@ -106,61 +231,16 @@ def validate_mechanism(lined: LinedData) -> MechanismDef:
     mech: MechanismDef = parse_model(lined, MechanismDef)
     problems: list[Problem] = []
     states = {s.code: s for s in mech.states}
-    fields = {f.name for f in mech.fields}
+    fields = {f.name: f for f in mech.fields}
 
     for attr in ("states", "transitions", "categories", "grades", "channels", "fields"):
-        seen: set[str] = set()
-        for i, item in enumerate(getattr(mech, attr)):
-            code = getattr(item, "code", None) or getattr(item, "name", None)
-            key = "name" if attr == "fields" else "code"
-            if code in seen:
-                problems.append(lined.problem((attr, i, key), f"重复的编码 '{code}'"))
-            seen.add(code)
-    for i, field in enumerate(mech.fields):
-        if field.type in ("choice", "multichoice") and not field.choices:
-            problems.append(lined.problem(("fields", i, "choices"), "选择型字段必须列出选项"))
-
-    if mech.intake.initial not in states:
-        problems.append(lined.problem(("intake", "initial"), f"未知的状态 '{mech.intake.initial}'"))
-    check_roles(mech.intake.roles, lined, ("intake", "roles"), problems)
-    channels = {c.code for c in mech.channels}
-    for role, channel in mech.intake.channel_by_role.items():
-        check_roles([role], lined, ("intake", "channel_by_role"), problems)
-        if channel not in channels:
-            problems.append(lined.problem(("intake", "channel_by_role", role), f"未知的渠道 '{channel}'"))
+        key = "name" if attr == "fields" else "code"
+        check_unique([getattr(item, key) for item in getattr(mech, attr)], lined, (attr,), key, problems)
+    check_fields(mech, lined, problems)
+    check_intake(mech, lined, problems)
     if not any(s.kind == "closed" for s in mech.states):
         problems.append(lined.problem(("states",), "至少要有一个终态（kind: closed）"))
-
-    codes = {t.code for t in mech.transitions}
-    for i, t in enumerate(mech.transitions):
-        path = ("transitions", i)
-        for j, src in enumerate(t.from_):
-            if src not in states:
-                problems.append(lined.problem((*path, "from", j), f"未知的状态 '{src}'"))
-        if t.to is not None and t.to not in states:
-            problems.append(lined.problem((*path, "to"), f"未知的状态 '{t.to}'"))
-        check_roles(t.roles, lined, (*path, "roles"), problems)
-        if t.approval:
-            check_roles(t.approval.roles, lined, (*path, "approval", "roles"), problems)
-            if SYSTEM in t.approval.roles:
-                problems.append(lined.problem((*path, "approval", "roles"), "审批不能由系统完成"))
-        for j, name in enumerate(t.fields):
-            if name not in fields:
-                problems.append(lined.problem((*path, "fields", j), f"未知的表单字段 '{name}'"))
-        for j, req in enumerate(t.require):
-            check_condition(req.when, mech, lined, (*path, "require", j, "when"), problems)
-            for k, name in enumerate(req.fields):
-                if name not in fields:
-                    problems.append(lined.problem((*path, "require", j, "fields", k), f"未知的表单字段 '{name}'"))
-        check_condition(t.only_if, mech, lined, (*path, "only_if"), problems)
-        for j, other in enumerate(t.distinct_from):
-            if other not in codes:
-                problems.append(lined.problem((*path, "distinct_from", j), f"未知的流转 '{other}'"))
-        if t.deadline == "extend" and t.to is not None:
-            problems.append(lined.problem((*path, "deadline"), "延期（extend）不能同时改变状态"))
-        if t.deadline == "resume" and not any(states.get(s) and states[s].clock == "stopped" for s in t.from_):
-            problems.append(lined.problem((*path, "deadline"), "resume 只能从停表（clock: stopped）的状态出发"))
-
+    check_transitions(mech, lined, problems, states, fields)
     check_limits(mech.time_limits, mech, lined, ("time_limits",), problems)
     check_supervision(mech.supervision, mech, lined, ("supervision",), problems)
 
@@ -171,37 +251,177 @@ def validate_mechanism(lined: LinedData) -> MechanismDef:
     return mech
 
 
+def check_unique(codes: list[str], lined: LinedData, base: tuple, key: str, problems: list[Problem]) -> None:
+    seen: set[str] = set()
+    for i, code in enumerate(codes):
+        if code in seen:
+            problems.append(lined.problem((*base, i, key), f"重复的编码 '{code}'"))
+        seen.add(code)
+
+
+def check_fields(mech: MechanismDef, lined: LinedData, problems: list[Problem]) -> None:
+    for i, field in enumerate(mech.fields):
+        path = ("fields", i)
+        if field.type in ("choice", "multichoice"):
+            if not field.choices:
+                problems.append(lined.problem((*path, "choices"), "选择型字段必须列出选项"))
+            check_unique([c.code for c in field.choices], lined, (*path, "choices"), "code", problems)
+        elif field.choices:
+            problems.append(lined.problem(
+                (*path, "choices"), f"只有 choice 或 multichoice 字段才能列出选项（本字段为 {field.type}）"
+            ))
+        if field.max_length is not None and field.type not in ("text", "textarea"):
+            problems.append(lined.problem(
+                (*path, "max_length"), f"只有 text 或 textarea 字段才能限制长度（本字段为 {field.type}）"
+            ))
+
+
+def check_intake(mech: MechanismDef, lined: LinedData, problems: list[Problem]) -> None:
+    states = {s.code: s for s in mech.states}
+    intake = mech.intake
+    if intake.initial not in states:
+        problems.append(lined.problem(("intake", "initial"), unknown("state", intake.initial, set(states))))
+    elif states[intake.initial].kind == "closed":
+        problems.append(lined.problem(("intake", "initial"), f"初始状态 '{intake.initial}' 不能是终态"))
+    check_roles(intake.roles, lined, ("intake", "roles"), problems)
+    for i, role in enumerate(intake.roles):
+        if role == REPORTER:
+            problems.append(lined.problem(("intake", "roles", i), "上报前还没有上报人，reporter 不能作为上报角色"))
+    channels = {c.code for c in mech.channels}
+    for role, channel in intake.channel_by_role.items():
+        path = ("intake", "channel_by_role", role)
+        if role not in MECHANISM_ROLES:
+            problems.append(lined.problem(path, unknown_role(role)))
+        elif role not in intake.roles:
+            problems.append(lined.problem(path, f"角色 '{role}' 不在 intake.roles 中，不能上报，此项不会生效"))
+        if channel not in channels:
+            problems.append(lined.problem(path, unknown("channel", channel, channels)))
+
+
+def check_transitions(
+    mech: MechanismDef, lined: LinedData, problems: list[Problem], states: dict, fields: dict
+) -> None:
+    codes = {t.code for t in mech.transitions}
+    for i, t in enumerate(mech.transitions):
+        path = ("transitions", i)
+        for j, src in enumerate(t.from_):
+            if src not in states:
+                problems.append(lined.problem((*path, "from", j), unknown("state", src, set(states))))
+        if t.to is not None and t.to not in states:
+            problems.append(lined.problem((*path, "to"), unknown("state", t.to, set(states))))
+        check_roles(t.roles, lined, (*path, "roles"), problems)
+        if t.roles and all(role == SYSTEM for role in t.roles):
+            problems.append(lined.problem((*path, "roles"), "没有人能办理此流转：须至少列出一个人员角色（system 不能办理流转）"))
+        if t.approval:
+            check_roles(t.approval.roles, lined, (*path, "approval", "roles"), problems)
+            for j, role in enumerate(t.approval.roles):
+                if role == SYSTEM:
+                    problems.append(lined.problem((*path, "approval", "roles", j), "审批不能由系统完成"))
+        for j, name in enumerate(t.fields):
+            if name not in fields:
+                problems.append(lined.problem((*path, "fields", j), unknown_field(name, fields)))
+        for j, req in enumerate(t.require):
+            check_condition(req.when, mech, lined, (*path, "require", j, "when"), problems)
+            for k, name in enumerate(req.fields):
+                if name not in fields:
+                    problems.append(
+                        lined.problem((*path, "require", j, "fields", k), unknown_field(name, fields))
+                    )
+        check_condition(t.only_if, mech, lined, (*path, "only_if"), problems)
+        for j, attr in enumerate(t.sets):
+            if attr == "grade" and not mech.grades:
+                problems.append(lined.problem((*path, "sets", j), "本机制没有定义等级（grades），不能设置 grade"))
+        for j, other in enumerate(t.distinct_from):
+            if other not in codes:
+                problems.append(lined.problem((*path, "distinct_from", j), f"未知的流转 '{other}'"))
+        if t.assign and t.clears_unit:
+            problems.append(lined.problem((*path, "clears_unit"), "不能既指派责任单位（assign）又清除责任单位"))
+        check_deadline_mode(t, lined, path, states, problems)
+
+
+def check_deadline_mode(t: Any, lined: LinedData, path: tuple, states: dict, problems: list[Problem]) -> None:
+    if t.deadline == "extend" and t.to is not None:
+        problems.append(lined.problem((*path, "deadline"), "延期（extend）不能同时改变状态"))
+    elif t.to is None and t.deadline in ("restart", "resume"):
+        problems.append(lined.problem(
+            (*path, "deadline"),
+            f"不改变状态的流转（没有 to）须写 deadline: keep 或 extend，{t.deadline} 会重新计算本状态的时限",
+        ))
+    if t.deadline == "resume" and not any(states.get(s) and states[s].clock == "stopped" for s in t.from_):
+        problems.append(lined.problem((*path, "deadline"), "resume 只能从停表（clock: stopped）的状态出发"))
+
+
+def unknown_field(name: str, fields: dict) -> str:
+    known = "、".join(fields) if fields else "本机制没有定义表单字段"
+    return f"未知的表单字段 '{name}'（可用：{known}）"
+
+
 def check_graph(mech: MechanismDef, lined: LinedData) -> list[Problem]:
-    """Every state reachable from the initial state; every state that is not closed has a way out."""
+    """Every state reachable from the initial state; every state that is not closed has a way out and
+    some path to a closed state (a loop that never closes is as bad as a dead end)."""
     problems = []
     edges: dict[str, set[str]] = {s.code: set() for s in mech.states}
     for t in mech.transitions:
         if t.to is not None:
             for src in t.from_:
                 edges[src].add(t.to)
-    reached, queue = {mech.intake.initial}, deque([mech.intake.initial])
-    while queue:
-        for nxt in edges[queue.popleft()]:
-            if nxt not in reached:
-                reached.add(nxt)
-                queue.append(nxt)
+    reached = reachable(edges, {mech.intake.initial})
+    reverse: dict[str, set[str]] = {s.code: set() for s in mech.states}
+    for src, targets in edges.items():
+        for dst in targets:
+            reverse[dst].add(src)
+    can_close = reachable(reverse, {s.code for s in mech.states if s.kind == "closed"})
     for i, state in enumerate(mech.states):
+        path = ("states", i, "code")
         if state.code not in reached:
-            problems.append(lined.problem(("states", i, "code"), f"状态 '{state.code}' 从初始状态不可达"))
+            problems.append(lined.problem(path, f"状态 '{state.code}' 从初始状态不可达"))
         elif state.kind != "closed" and not (edges[state.code] - {state.code}):
-            problems.append(lined.problem(("states", i, "code"), f"非终态 '{state.code}' 没有出口流转"))
+            problems.append(lined.problem(path, f"非终态 '{state.code}' 没有出口流转"))
+        elif state.code not in can_close:
+            problems.append(lined.problem(path, f"从状态 '{state.code}' 出发无法到达任何终态，案件会永远无法办结"))
     return problems
 
 
-def validate_pack(lined: LinedData, mechanisms: dict[str, MechanismDef]) -> PackDef:
-    """A rule pack may only override numbers (time limits, reminders, escalation) of known mechanisms."""
+def reachable(edges: dict[str, set[str]], start: set[str]) -> set[str]:
+    seen, queue = set(start), deque(start)
+    while queue:
+        for nxt in edges[queue.popleft()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    return seen
+
+
+# -- rule pack ----------------------------------------------------------------------------------------
+
+
+def validate_pack(
+    lined: LinedData, mechanisms: dict[str, MechanismDef], broken: frozenset[str] | set[str] = frozenset()
+) -> PackDef:
+    """A rule pack may only override numbers (time limits, reminders, escalation) of known mechanisms.
+
+    `broken`: codes of mechanisms whose own files have problems; a pack naming one is not blamed for it.
+    """
     pack: PackDef = parse_model(lined, PackDef)
     problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, code in enumerate(pack.divisions):
+        path = ("divisions", i)
+        if not re.fullmatch(r"[^\s/]+", code):
+            problems.append(lined.problem(path, f"区划编码无效：{code!r}（应为区划的编码，如 LZQ，不含空格和 /）"))
+        elif code in seen:
+            problems.append(lined.problem(path, f"重复的区划 '{code}'"))
+        seen.add(code)
     for code, override in pack.mechanisms.items():
         mech = mechanisms.get(code)
-        if mech is None:
-            problems.append(lined.problem(("mechanisms", code), f"未知的机制 '{code}'"))
+        if mech is None and code in broken:
             continue
+        if mech is None:
+            known = "、".join(sorted(mechanisms)) or "无"
+            problems.append(lined.problem(("mechanisms", code), f"未知的机制 '{code}'（已加载：{known}）"))
+            continue
+        if not override.time_limits and not override.supervision:
+            problems.append(lined.problem(("mechanisms", code), "没有覆盖任何内容（time_limits 和 supervision 都为空）"))
         check_limits(override.time_limits, mech, lined, ("mechanisms", code, "time_limits"), problems)
         check_supervision(override.supervision, mech, lined, ("mechanisms", code, "supervision"), problems)
     if problems:

@@ -7,10 +7,16 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from taizhang.mechanisms.errors import MechanismError
-from taizhang.mechanisms.registry import load_directory
+from taizhang.mechanisms.errors import MechanismError, Problem
+from taizhang.mechanisms.registry import load_directory, yaml_files
+from taizhang.mechanisms.schema import MechanismDef
 from taizhang.mechanisms.validate import validate_mechanism, validate_pack
-from taizhang.mechanisms.yamlfile import read_lined_yaml
+from taizhang.mechanisms.yamlfile import LinedData, read_lined_yaml
+
+
+def is_pack(path: Path, lined: LinedData) -> bool:
+    """A rule pack lives in a `packs/` folder or has a top-level `pack:` key."""
+    return path.parent.name == "packs" or (isinstance(lined.data, dict) and "pack" in lined.data)
 
 
 class Command(BaseCommand):
@@ -19,33 +25,72 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        check = sub.add_parser("check", help="校验机制文件；不给文件时校验整个机制目录")
-        check.add_argument("files", nargs="*", type=Path)
-        sub.add_parser("list", help="列出已加载的机制")
+        check = sub.add_parser("check", help="校验机制文件或规则包；不给文件时校验整个机制目录")
+        check.add_argument("files", nargs="*", type=Path, metavar="FILE")
+        sub.add_parser("list", help="列出已加载的机制和规则包")
 
     def handle(self, *args, action: str, files: list[Path] | None = None, **options) -> None:
         directory = Path(settings.TAIZHANG_MECHANISM_DIR)
-        if action == "list":
-            registry = load_directory(directory)
-            for m in registry.mechanisms.values():
-                d = m.definition
-                self.stdout.write(f"{m.code}\t{m.name}\tv{d.version}\t{len(d.states)} 个状态\t{len(d.transitions)} 个流转")
-            return
         try:
-            if not files:
+            if action == "list":
+                self.list_all(directory)
+            elif files:
+                self.check_files(directory, files)
+            else:
                 registry = load_directory(directory)
                 self.stdout.write(self.style.SUCCESS(
                     f"机制定义无误：{len(registry.mechanisms)} 个机制，{len(registry.packs)} 个规则包（{directory}）"
                 ))
-                return
-            known = {m.code: m.definition for m in load_directory(directory).mechanisms.values()}
-            for path in files:
-                lined = read_lined_yaml(path)
-                if isinstance(lined.data, dict) and "pack" in lined.data:
+        except MechanismError as exc:
+            count = len(exc.problems)
+            raise CommandError(f"机制定义有误（{count} 处）：\n{exc}") from None
+
+    def list_all(self, directory: Path) -> None:
+        registry = load_directory(directory)
+        for m in registry.mechanisms.values():
+            d = m.definition
+            self.stdout.write(
+                f"{m.code}\t{m.name}\tv{d.version}\t{len(d.states)} 个状态\t{len(d.transitions)} 个流转\t{m.file}"
+            )
+        for pack in registry.packs:
+            divisions = "、".join(pack.divisions)
+            self.stdout.write(f"规则包 {pack.pack}\t{pack.name}\t区划：{divisions}\t机制：{'、'.join(pack.mechanisms)}")
+
+    def check_files(self, directory: Path, files: list[Path]) -> None:
+        """Check the given files; packs are checked against the directory's mechanisms and the given ones.
+
+        Every file is checked and every problem reported, not only the first file's.
+        """
+        given = {path.resolve() for path in files}
+        known: dict[str, MechanismDef] = {}
+        if directory.is_dir():
+            for path in yaml_files(directory):
+                if path.resolve() in given:
+                    continue
+                try:
+                    mech = validate_mechanism(read_lined_yaml(path))
+                except MechanismError:
+                    continue  # a broken mechanism that was not asked about: `check` without files reports it
+                known[mech.code] = mech
+        problems: list[Problem] = []
+        readable: list[tuple[Path, LinedData]] = []
+        for path in files:
+            try:
+                readable.append((path, read_lined_yaml(path, str(path))))
+            except MechanismError as exc:
+                problems.extend(exc.problems)
+        # Mechanisms first, so that a pack may name a mechanism checked in the same run.
+        readable.sort(key=lambda item: is_pack(*item))
+        for path, lined in readable:
+            try:
+                if is_pack(path, lined):
                     validate_pack(lined, known)
                 else:
-                    known_def = validate_mechanism(lined)
-                    known[known_def.code] = known_def
-                self.stdout.write(self.style.SUCCESS(f"{path}：无误"))
-        except MechanismError as exc:
-            raise CommandError(f"机制定义有误：\n{exc}") from None
+                    mech = validate_mechanism(lined)
+                    known[mech.code] = mech
+            except MechanismError as exc:
+                problems.extend(exc.problems)
+                continue
+            self.stdout.write(self.style.SUCCESS(f"{path}：无误"))
+        if problems:
+            raise MechanismError(problems)
