@@ -4,9 +4,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import path
 
+from taizhang.web import views
 from taizhang.web.api.api import api
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
