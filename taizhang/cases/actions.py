@@ -198,8 +198,9 @@ def execute(plan: TransitionPlan, actor: User, role: str, now, recorder: Recorde
         case.unit, case.person = plan.unit, None
     if t.clears_unit:
         case.unit, case.person = None, None
+    # A move to another state makes a waiting request lapse; 催办 and 监督标记 (no `to`) leave it waiting.
     lapsed = case.pending if (case.pending and t.to is not None and kind == "transition") else None
-    if kind in ("transition", "approve"):
+    if kind == "approve" or lapsed:
         case.pending = None
     apply_deadline(plan.mech, case, t.to or case.state, t.deadline, now, plan.extend_by)
     if case.state_kind == "closed" and case.closed_at is None:

@@ -59,6 +59,8 @@ def do_upload_attachment(user: User, name: str, stream: IO[bytes], size: int) ->
                 img.verify()
         except (UnidentifiedImageError, OSError, SyntaxError):
             raise invalid([FieldError("file", "corrupt_image", f"{name}：图片已损坏，无法读取")]) from None
+        except Image.DecompressionBombError:
+            raise invalid([FieldError("file", "image_too_large", f"{name}：图片像素过多")]) from None
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
         attachment = Attachment(

@@ -16,7 +16,7 @@ from taizhang.clock.calendar import ClockError
 from taizhang.clock.now import now as clock_now
 from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid
 from taizhang.mechanisms.registry import Mechanism, get_registry
-from taizhang.org.models import Division, User
+from taizhang.org.models import Division, Unit, User
 from taizhang.org.roles import Role
 from taizhang.org.scopes import grants_of, roles_over
 
@@ -55,21 +55,24 @@ class CreatePlan:
     lat: Decimal | None
     lon: Decimal | None
     attachments: list[Attachment]
+    unit: Unit | None = None
 
 
-def intake_role(user: User, mech: Mechanism, division: Division) -> str | None:
-    """The role in which a person may report at this division (residents may report anywhere).
+def intake_role(user: User, mech: Mechanism, division: Division) -> tuple[str | None, Unit | None]:
+    """The role in which a person may report at this division, and the unit the report belongs to.
 
-    Division roles report in their subtree; unit roles in the subtree of the division their unit is in.
+    Division roles report in their subtree; residents anywhere; a unit role (企业安全员) reports where
+    its unit is, and such a self-check report is the unit's own case from the start.
     """
     allowed = mech.definition.intake.roles
-    held = roles_over(user, division, None, None)
+    held: dict[str, Unit | None] = dict.fromkeys(roles_over(user, division, None, None))
     for g in grants_of(user):
         if g.role == Role.RESIDENT:
-            held.add(Role.RESIDENT)
+            held.setdefault(Role.RESIDENT, None)
         elif g.unit is not None and g.unit.division.contains(division):
-            held.add(g.role)  # a unit role (企业安全员) reports where its unit is: its self-checks
-    return next((r for r in allowed if r in held), None)
+            held.setdefault(g.role, g.unit)
+    role = next((r for r in allowed if r in held), None)
+    return role, held.get(role) if role else None
 
 
 def parse_coordinate(value: Any, name: str, bound: int, errors: list[FieldError]) -> Decimal | None:
@@ -94,7 +97,7 @@ def check_create_case(user: User, data: CaseInput) -> CreatePlan:
     division = Division.objects.filter(code=data.division).first()
     if division is None:
         raise invalid([FieldError("division", "unknown_division", f"没有编码为 {data.division} 的区划")])
-    role = intake_role(user, mech, division)
+    role, unit = intake_role(user, mech, division)
     if role is None:
         raise forbidden("role_not_allowed", f"您不能在{division.name}上报「{mech.name}」")
     d = mech.definition
@@ -125,7 +128,7 @@ def check_create_case(user: User, data: CaseInput) -> CreatePlan:
         errors.append(FieldError("attachments", "photos_required", f"上报须附至少 {d.intake.photos} 张照片"))
     if errors:
         raise invalid(errors)
-    return CreatePlan(mech, division, role, channel, grade, cleaned, lat, lon, files)
+    return CreatePlan(mech, division, role, channel, grade, cleaned, lat, lon, files, unit)
 
 
 def next_number(mech: Mechanism, year: int) -> str:
@@ -194,7 +197,7 @@ def insert_case(user: User, data: CaseInput, plan: CreatePlan, now) -> Case:
         mechanism=mech.code, number=next_number(mech, timezone.localtime(now).year),
         region=plan.division.district().code, title=data.title.strip(), description=(data.description or "").strip(),
         category=data.category, grade=plan.grade, channel=plan.channel, division=plan.division,
-        address=(data.address or "").strip(), lat=plan.lat, lon=plan.lon, reporter=user, data=plan.data,
+        address=(data.address or "").strip(), lat=plan.lat, lon=plan.lon, reporter=user, data=plan.data, unit=plan.unit,
         external_id=data.external_id or "", created_at=now, updated_at=now, state_entered_at=now, version=0,
     )
     try:

@@ -81,7 +81,11 @@ def case_detail(user, case: Case) -> dict[str, Any]:
     if is_public_viewer(user, case):
         history = history_data(list(rows.filter(public=True)))
         for row in history:
+            row["changes"].pop("requested_by", None)
             if row["seq"] != 1:
-                row["actor"] = row["role"]
-        return {**case_data(case), "history": history, "actions": actions_data(user, case)}
+                row["actor"] = row["role"]  # staff are shown by role, not by name
+        data = case_data(case)
+        if data["pending"]:
+            data["pending"] = {"name": data["pending"].get("name"), "approval": data["pending"].get("approval")}
+        return {**data, "history": history, "actions": actions_data(user, case)}
     return {**case_data(case), "history": history_data(list(rows)), "actions": actions_data(user, case)}

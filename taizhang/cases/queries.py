@@ -39,6 +39,10 @@ def apply_filter(qs, f: CaseFilter, now: datetime | None = None):
     """Narrow a (permission-filtered) case queryset; unknown unit or division codes are errors."""
     errors: list[FieldError] = []
     if f.mechanism:
+        from taizhang.mechanisms.registry import get_registry
+
+        if f.mechanism not in get_registry().mechanisms:
+            errors.append(FieldError("mechanism", "unknown_mechanism", f"没有编码为 {f.mechanism} 的机制"))
         qs = qs.filter(mechanism=f.mechanism)
     if f.state:
         qs = qs.filter(state__in=f.state)

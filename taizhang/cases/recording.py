@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Model
+from django.utils import timezone
 
 from taizhang.errors import conflict
 
@@ -22,7 +23,7 @@ TRACKED = (
 
 def jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return timezone.localtime(value).isoformat()  # one format whether read from the DB or computed
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, Model):

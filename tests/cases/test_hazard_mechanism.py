@@ -297,3 +297,28 @@ def test_deadline_in_an_unknown_year_is_a_clear_error(world, frozen, settings):
     reset_clock()
     act(world.handler, case, "sign")
     assert fresh(case).due_at == at(2027, 1, 4, 23, 59, 59)  # Monday to Friday assumed for 2027
+
+
+def test_enterprise_self_check_is_the_enterprises_case(world, photo):
+    case = report(world, user=world.enterprise_officer, division=world.other_grid.code, category="hazchem")
+    assert case.channel == "self_check" and case.unit == world.enterprise
+    act(world.enterprise_officer, case, "fix_on_spot", attachments=[photo(world.enterprise_officer)])
+    assert fresh(case).state == "closed"
+
+
+def test_inspectors_do_not_file_cases(world):
+    err = error_of(lambda: report(world, user=world.inspector))
+    assert (err.status, err.code) == (403, "role_not_allowed")
+
+
+def test_resident_sees_no_staff_names(world):
+    from taizhang.cases.present import case_detail
+
+    case = to_rectifying(world, report(world, user=world.resident))
+    act(world.handler, case, "extend", params={"extend_by": "2 工作日"})
+    do_decide(world.leader, case.pk, False, "不予延期")
+    act(world.handler, case, "extend", params={"extend_by": "1 工作日"})
+    detail = case_detail(world.resident, fresh(case))
+    text = str(detail["history"]) + str(detail["pending"])
+    assert world.handler.display_name not in text and world.leader.display_name not in text
+    assert detail["pending"] == {"name": "申请延期", "approval": "延期审批"}

@@ -32,17 +32,38 @@ def on_action_error(request, exc: ActionError):
     return api.create_response(request, exc.as_dict(), status=exc.status)
 
 
+SOURCES = ("body", "query", "path", "form", "file", "header", "cookie")
+
+
 def field_of(loc: list) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path", "form", "file", "header")]
-    return ".".join(parts) or "body"
+    """The field a pydantic error is about: its location without the source and the body's parameter name.
+
+    ("body", "payload", "fields", "x") -> "fields.x"; ("query", "limit") -> "limit";
+    ("file", "file") -> "file".
+    """
+    parts = list(loc)
+    if parts and parts[0] in SOURCES:
+        source = parts.pop(0)
+        if source == "body" and parts and parts[0] == "payload":
+            parts.pop(0)
+    return ".".join(str(p) for p in parts) or "body"
+
+
+# Errors only the API's request parsing produces, beyond taizhang.errors.PYDANTIC_MESSAGES.
+API_MESSAGES = {
+    "model_attributes_type": "请求体应为 JSON 对象",
+    "model_type": "请求体应为 JSON 对象",
+}
 
 
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request, exc: NinjaValidationError):
-    errors = [
-        {"field": field_of(list(e.get("loc", []))), "code": e.get("type", "invalid"), "message": pydantic_message(e)}
-        for e in exc.errors
-    ]
+    errors = []
+    for e in exc.errors:
+        field = field_of(list(e.get("loc", [])))
+        code = e.get("type", "invalid")
+        message = API_MESSAGES.get(code) if field == "body" else None
+        errors.append({"field": field, "code": code, "message": message or pydantic_message(e)})
     return error(request, 422, "invalid", "提交的内容有误", errors)
 
 
@@ -59,7 +80,10 @@ def on_404(request, exc):
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     if exc.status_code == 400:
-        return error(request, 400, "malformed_body", "请求体无法解析：须为有效的 JSON（上传文件用 multipart/form-data）")
+        message = "请求体无法解析：须为有效的 JSON（上传文件用 multipart/form-data）"
+        return error(request, 400, "malformed_body", message)
+    if exc.status_code == 403 and "CSRF" in str(exc):
+        return error(request, 403, "csrf_failed", "CSRF 校验失败：会话认证的写请求须带 X-CSRFToken 请求头")
     return error(request, exc.status_code, "error", str(exc))
 
 

@@ -12,9 +12,9 @@ from taizhang.cases.actions import TransitionRequest, do_decide, do_transition, 
 from taizhang.cases.attachments import do_upload_attachment
 from taizhang.cases.create import CaseInput, do_create_case
 from taizhang.cases.models import Attachment, Case
-from taizhang.cases.present import attachment_data, case_data, case_detail
+from taizhang.cases.present import attachment_data, case_data, case_detail, is_public_viewer
 from taizhang.cases.queries import CaseFilter, apply_filter, page
-from taizhang.errors import not_found
+from taizhang.errors import FieldError, invalid, not_found
 from taizhang.mechanisms.registry import get_registry
 
 from .schemas import (
@@ -49,6 +49,15 @@ class ListQuery(Schema):
     limit: int = 50
 
 
+def reload(case: Case) -> Case:
+    """The case as written, for the response to the person who just acted on it.
+
+    Not through `for_user`: an action may take the case out of the actor's sight (退回 clears the unit,
+    转联合执法 hands it to another unit), and the write has happened, so answering 404 would be wrong.
+    """
+    return Case.objects.select_related("division", "unit", "reporter", "person").get(pk=case.pk)
+
+
 @router.get("/mechanisms", summary="机制列表", response={200: list[dict], 401: ErrorOut})
 def list_mechanisms(request):
     return [
@@ -66,7 +75,9 @@ def list_mechanisms(request):
 
 
 @router.post("/cases", summary="上报案件", response={200: CaseOut, 201: CaseOut, **ERRORS})
-def create_case(request, payload: CaseIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+def create_case(
+    request, payload: CaseIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
+):
     case, created = do_create_case(request.auth, CaseInput(**payload.dict()), idempotency_key)
     case = Case.objects.select_related("division", "unit", "reporter").get(pk=case.pk)
     return Status(201 if created else 200, case_data(case))
@@ -75,8 +86,6 @@ def create_case(request, payload: CaseIn, idempotency_key: str | None = Header(N
 @router.get("/cases", summary="案件列表", response={200: CasePage, **ERRORS})
 def list_cases(request, filters: Query[ListQuery]):
     if not 1 <= filters.limit <= 200:
-        from taizhang.errors import FieldError, invalid
-
         raise invalid([FieldError("limit", "out_of_range", "limit 须在 1 到 200 之间")])
     f = CaseFilter(**{k: v for k, v in filters.dict().items() if k not in ("cursor", "limit")})
     qs = apply_filter(Case.objects.for_user(request.auth, "view"), f)
@@ -92,13 +101,15 @@ def get_case_detail(request, ref: str):
 @router.post("/cases/{ref}/transitions", summary="执行流转", response={200: CaseDetailOut, **ERRORS})
 def take_transition(request, ref: str, payload: TransitionIn):
     case = do_transition(request.auth, ref, TransitionRequest(**payload.dict()))
-    return case_detail(request.auth, get_case(request.auth, case.pk))
+    return case_detail(request.auth, reload(case))
 
 
-@router.post("/cases/{ref}/decision", summary="审批待批申请（延期、挂账）", response={200: CaseDetailOut, **ERRORS})
+@router.post(
+    "/cases/{ref}/decision", summary="审批待批申请（延期、挂账）", response={200: CaseDetailOut, **ERRORS}
+)
 def decide(request, ref: str, payload: DecisionIn):
     case = do_decide(request.auth, ref, payload.approve, payload.opinion, payload.expected_version)
-    return case_detail(request.auth, get_case(request.auth, case.pk))
+    return case_detail(request.auth, reload(case))
 
 
 @router.post("/attachments", summary="上传附件（照片、PDF）", response={201: AttachmentOut, **ERRORS})
@@ -110,15 +121,19 @@ def upload_attachment(request, file: File[UploadedFile]):
 @router.get("/attachments/{attachment_id}", summary="下载附件", url_name="attachment_download",
             response={200: None, **ERRORS})
 def download_attachment(request, attachment_id: int):
-    attachment = Attachment.objects.filter(pk=attachment_id).first()
-    if attachment is None:
-        raise not_found("找不到该附件或无权查看")
-    visible = (
-        attachment.uploaded_by_id == request.auth.pk
-        if attachment.case_id is None
-        else Case.objects.for_user(request.auth).filter(pk=attachment.case_id).exists()
-    )
-    if not visible:
+    attachment = Attachment.objects.select_related("transition").filter(pk=attachment_id).first()
+    if attachment is None or not can_download(request.auth, attachment):
         raise not_found("找不到该附件或无权查看")
     return FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
                         filename=attachment.original_name)
+
+
+def can_download(user, attachment: Attachment) -> bool:
+    """Before use only the uploader; after, whoever sees the case and the history row carrying the file."""
+    if attachment.case_id is None:
+        return attachment.uploaded_by_id == user.pk
+    visible = Case.objects.for_user(user).select_related("division", "unit")
+    case = visible.filter(pk=attachment.case_id).first()
+    if case is None:
+        return False
+    return attachment.transition.public or not is_public_viewer(user, case)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
 
 class ErrorEntry(Schema):
@@ -22,6 +23,8 @@ class ErrorOut(Schema):
 
 
 class CaseIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error, not silently dropped
+
     mechanism: str = Field(..., max_length=40)
     title: str = Field(..., max_length=500)
     division: str = Field(..., description="区划编码")
@@ -38,15 +41,21 @@ class CaseIn(Schema):
 
 
 class TransitionIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error, not silently dropped
+
     code: str = Field(..., description="流转编码，如 assign、sign、rectified")
     opinion: str = ""
     fields: dict[str, Any] = {}
-    params: dict[str, Any] = Field({}, description="unit（单位编码）、grade、category、extend_by（如「5 工作日」）")
+    params: dict[str, Any] = Field(
+        {}, description="unit（单位编码）、grade、category、extend_by（如「5 工作日」）"
+    )
     attachments: list[int] = []
     expected_version: int | None = Field(None, description="乐观锁：案件当前版本；不符时返回 409")
 
 
 class DecisionIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error, not silently dropped
+
     approve: bool
     opinion: str = ""
     expected_version: int | None = None
