@@ -27,3 +27,12 @@ def test_admin_case_pages_are_read_only(client, world):
     assert client.get(f"/admin/cases/case/{case.pk}/change/").status_code == 200
     assert client.post(f"/admin/cases/case/{case.pk}/delete/", {"post": "yes"}).status_code == 403
     assert client.get("/admin/org/division/").status_code == 200
+
+
+def test_login_page_signs_in_and_keeps_the_username_on_error(client, world):
+    response = client.post("/login/", {"username": "wangge", "password": "wrong"})
+    body = response.content.decode()
+    assert response.status_code == 200 and "用户名或密码不正确" in body and 'value="wangge"' in body
+    response = client.post("/login/", {"username": "wangge", "password": "pw-wangge"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert "韩晓晴" in client.get("/").content.decode()
