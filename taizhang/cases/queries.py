@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from django.db.models import Q
 from django.utils import timezone
+from pydantic import BaseModel
 
 from taizhang.errors import FieldError, invalid
 from taizhang.org.models import Division, Unit
@@ -15,10 +15,11 @@ from taizhang.org.models import Division, Unit
 from .models import STATE_KINDS, Case
 
 
-@dataclass
-class CaseFilter:
+class CaseFilter(BaseModel):
+    """The filters of a case list; the API takes them as its query string, the pages as their form."""
+
     mechanism: str = ""
-    state: list[str] = field(default_factory=list)
+    state: list[str] = []
     state_kind: str = ""
     unit: str = ""
     division: str = ""

@@ -536,6 +536,8 @@ def test_required_fields_and_params_are_422_per_field(api, world):
     assert response.status_code == 422 and errors_of(response) == {"params.unit": "required"}
     response = api["dispatcher"].transition(case.number, "assign", params={"unit": "NOPE"})
     assert errors_of(response) == {"params.unit": "unknown_unit"}
+    act(world.dispatcher, case, "assign", params={"unit": world.safety_bureau.code})
+    act(world.handler, case, "sign")  # 封控 is recorded once a unit rectifies
     response = api["dispatcher"].transition(case.number, "cordon", opinion="")
     assert errors_of(response) == {"opinion": "required", "fields.cordon": "required"}
     response = api["dispatcher"].transition(case.number, "cordon", fields={"evacuated_people": "many"})

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.http import FileResponse
-from ninja import File, Header, Query, Router, Schema, Status
+from ninja import File, Header, Query, Router, Status
 from ninja.files import UploadedFile
 
 from taizhang.cases.actions import TransitionRequest, do_decide, do_transition, get_case
@@ -32,19 +30,7 @@ router = Router(tags=["cases"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-class ListQuery(Schema):
-    mechanism: str = ""
-    state: list[str] = []
-    state_kind: str = ""
-    unit: str = ""
-    division: str = ""
-    grade: str = ""
-    category: str = ""
-    channel: str = ""
-    overdue: bool | None = None
-    created_from: date | None = None
-    created_to: date | None = None
-    q: str = ""
+class ListQuery(CaseFilter):
     cursor: str | None = None
     limit: int = 50
 
@@ -55,7 +41,7 @@ def reload(case: Case) -> Case:
     Not through `for_user`: an action may take the case out of the actor's sight (退回 clears the unit,
     转联合执法 hands it to another unit), and the write has happened, so answering 404 would be wrong.
     """
-    return Case.objects.select_related("division", "unit", "reporter", "person").get(pk=case.pk)
+    return Case.objects.select_related("division", "unit", "reporter").get(pk=case.pk)
 
 
 @router.get("/mechanisms", summary="机制列表", response={200: list[dict], 401: ErrorOut})
@@ -87,8 +73,7 @@ def create_case(
 def list_cases(request, filters: Query[ListQuery]):
     if not 1 <= filters.limit <= 200:
         raise invalid([FieldError("limit", "out_of_range", "limit 须在 1 到 200 之间")])
-    f = CaseFilter(**{k: v for k, v in filters.dict().items() if k not in ("cursor", "limit")})
-    qs = apply_filter(Case.objects.for_user(request.auth, "view"), f)
+    qs = apply_filter(Case.objects.for_user(request.auth, "view"), filters)
     rows, cursor = page(qs.select_related("division", "unit", "reporter"), filters.cursor, filters.limit)
     return {"items": [case_data(c) for c in rows], "next_cursor": cursor}
 
