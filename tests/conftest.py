@@ -51,8 +51,17 @@ class World:
     def personas(self) -> dict[str, object]:
         return {
             name: getattr(self, name)
-            for name in ("grid_worker", "dispatcher", "handler", "verifier", "leader", "inspector",
-                         "resident", "outsider", "enterprise_officer")
+            for name in (
+                "grid_worker",
+                "dispatcher",
+                "handler",
+                "verifier",
+                "leader",
+                "inspector",
+                "resident",
+                "outsider",
+                "enterprise_officer",
+            )
         }
 
 
@@ -87,9 +96,19 @@ def build_world() -> World:
     workshop = unit("QY-JRHG-01", "合成车间", "workshop", other_street, parent=enterprise)
     other_unit = unit("LZQ-SWJ", "潞州区水务局", "department", district)
     return World(
-        city=city, district=district, street=street, other_street=other_street, community=community,
-        grid=grid, other_grid=other_grid, safety_bureau=safety, housing_bureau=housing,
-        enforcement_bureau=enforcement, enterprise=enterprise, workshop=workshop, other_unit=other_unit,
+        city=city,
+        district=district,
+        street=street,
+        other_street=other_street,
+        community=community,
+        grid=grid,
+        other_grid=other_grid,
+        safety_bureau=safety,
+        housing_bureau=housing,
+        enforcement_bureau=enforcement,
+        enterprise=enterprise,
+        workshop=workshop,
+        other_unit=other_unit,
         grid_worker=person("wangge", "韩晓晴", "grid_worker", division=grid),
         dispatcher=person("paiqian", "贾文博", "dispatcher", division=street),
         handler=person("chuzhi", "牛志远", "handler", unit=safety),

@@ -19,7 +19,8 @@ CASES = [
 @pytest.mark.parametrize(("env", "message"), CASES)
 def test_bad_setting_stops_start_up_naming_it(env, message):
     full = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | env
-    proc = subprocess.run([sys.executable, "-m", "taizhang.cli", "check"], env=full, capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "taizhang.cli", "check"], env=full, capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode != 0
     assert message in proc.stderr

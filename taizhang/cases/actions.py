@@ -53,7 +53,9 @@ class TransitionPlan:
 def get_case(user: User, case_id: int | str, action: str = "view", *, for_update: bool = False) -> Case:
     """A case by id or number through the permission-aware queryset; 404 when not visible."""
     qs = Case.objects.for_user(user, action).select_related("division", "unit", "reporter")
-    lookup = {"number": case_id} if isinstance(case_id, str) and not case_id.isdigit() else {"pk": int(case_id)}
+    lookup = (
+        {"number": case_id} if isinstance(case_id, str) and not case_id.isdigit() else {"pk": int(case_id)}
+    )
     try:
         return qs.get(**lookup)
     except Case.DoesNotExist:
@@ -115,7 +117,12 @@ def check_transition(user: User, case: Case, req: TransitionRequest, now=None) -
 
 
 def check_content(
-    mech: Mechanism, case: Case, t: TransitionDef, role: str, req: TransitionRequest, user: User,
+    mech: Mechanism,
+    case: Case,
+    t: TransitionDef,
+    role: str,
+    req: TransitionRequest,
+    user: User,
     prior_photos: int = 0,
 ) -> TransitionPlan:
     """Opinion, photos, form fields and parameters the transition requires, all errors at once."""
@@ -136,7 +143,9 @@ def check_content(
     errors += file_errors
     photos = prior_photos + sum(a.content_type.startswith("image/") for a in files)
     if need_photos and photos < need_photos:
-        errors.append(FieldError("attachments", "photos_required", f"「{t.name}」须上传至少 {need_photos} 张照片"))
+        errors.append(
+            FieldError("attachments", "photos_required", f"「{t.name}」须上传至少 {need_photos} 张照片")
+        )
     errors += missing_fields(mech.fields, data, need_fields)
     plan = TransitionPlan(mech, case, t, role, opinion, data, files)
     params = req.params or {}
@@ -146,9 +155,16 @@ def check_content(
         value = params.get(attr)
         if value in (None, ""):
             continue
-        if attr in ("grade", "category") and value not in {c.code for c in getattr(
-            mech.definition, "grades" if attr == "grade" else "categories")}:
-            errors.append(FieldError(f"params.{attr}", "invalid_choice", f"无效的{'等级' if attr == 'grade' else '类别'}：{value}"))
+        if attr in ("grade", "category") and value not in {
+            c.code for c in getattr(mech.definition, "grades" if attr == "grade" else "categories")
+        }:
+            errors.append(
+                FieldError(
+                    f"params.{attr}",
+                    "invalid_choice",
+                    f"无效的{'等级' if attr == 'grade' else '类别'}：{value}",
+                )
+            )
         else:
             plan.sets[attr] = str(value)
     if t.deadline == "extend":
@@ -185,8 +201,16 @@ def check_extension(raw: Any, case: Case, errors: list[FieldError]) -> Duration 
     return extend_by
 
 
-def execute(plan: TransitionPlan, actor: User, role: str, now, recorder: Recorder, kind: str = "transition",
-            extra: dict | None = None, opinion: str | None = None) -> None:
+def execute(
+    plan: TransitionPlan,
+    actor: User,
+    role: str,
+    now,
+    recorder: Recorder,
+    kind: str = "transition",
+    extra: dict | None = None,
+    opinion: str | None = None,
+) -> None:
     """Apply a checked plan to the case and append its history row."""
     case, t = plan.case, plan.definition
     before = snapshot(case)
@@ -210,10 +234,18 @@ def execute(plan: TransitionPlan, actor: User, role: str, now, recorder: Recorde
         changes["pending_lapsed"] = [lapsed.get("code"), None]
     changes.update(extra or {})
     recorder.add(
-        kind=kind, code=t.code, name=t.name if kind == "transition" else f"{t.name}（批准）",
-        actor=actor, role=role, from_state=from_state, to_state=case.state, at=now,
-        opinion=plan.opinion if opinion is None else opinion, changes=changes,
-        public=t.public, attachments=plan.attachments,
+        kind=kind,
+        code=t.code,
+        name=t.name if kind == "transition" else f"{t.name}（批准）",
+        actor=actor,
+        role=role,
+        from_state=from_state,
+        to_state=case.state,
+        at=now,
+        opinion=plan.opinion if opinion is None else opinion,
+        changes=changes,
+        public=t.public,
+        attachments=plan.attachments,
     )
 
 
@@ -235,23 +267,42 @@ def do_transition(user: User, case_id: int | str, req: TransitionRequest) -> Cas
     return case
 
 
-def request_approval(plan: TransitionPlan, user: User, now, recorder: Recorder, req: TransitionRequest) -> None:
+def request_approval(
+    plan: TransitionPlan, user: User, now, recorder: Recorder, req: TransitionRequest
+) -> None:
     t, case = plan.definition, plan.case
     case.pending = {
-        "code": t.code, "name": t.name, "approval": t.approval.name, "by": user.pk, "by_name": str(user),
-        "role": plan.role, "at": now.isoformat(), "opinion": plan.opinion, "fields": req.fields or {},
-        "params": req.params or {}, "attachments": [a.pk for a in plan.attachments],
+        "code": t.code,
+        "name": t.name,
+        "approval": t.approval.name,
+        "by": user.pk,
+        "by_name": str(user),
+        "role": plan.role,
+        "at": now.isoformat(),
+        "opinion": plan.opinion,
+        "fields": req.fields or {},
+        "params": req.params or {},
+        "attachments": [a.pk for a in plan.attachments],
     }
     recorder.add(
-        kind="request", code=t.code, name=f"{t.name}（提请{t.approval.name}）", actor=user, role=plan.role,
-        from_state=case.state, to_state=case.state, at=now, opinion=plan.opinion,
+        kind="request",
+        code=t.code,
+        name=f"{t.name}（提请{t.approval.name}）",
+        actor=user,
+        role=plan.role,
+        from_state=case.state,
+        to_state=case.state,
+        at=now,
+        opinion=plan.opinion,
         changes={"pending": [None, t.code], **({"params": [None, req.params]} if req.params else {})},
-        public=t.public, attachments=plan.attachments,
+        public=t.public,
+        attachments=plan.attachments,
     )
 
 
-def do_decide(user: User, case_id: int | str, approve: bool, opinion: str = "",
-              expected_version: int | None = None) -> Case:
+def do_decide(
+    user: User, case_id: int | str, approve: bool, opinion: str = "", expected_version: int | None = None
+) -> Case:
     """Approve or refuse the pending request of a case; the approver must not be the requester."""
     with transaction.atomic():
         case = get_case(user, case_id, "act")
@@ -275,21 +326,41 @@ def do_decide(user: User, case_id: int | str, approve: bool, opinion: str = "",
         requester = User.objects.get(pk=pending["by"])
         if approve:
             if case.state not in t.from_:
-                raise conflict("transition_not_allowed", f"案件已是「{mech.state_name(case.state)}」，申请已失效")
+                raise conflict(
+                    "transition_not_allowed", f"案件已是「{mech.state_name(case.state)}」，申请已失效"
+                )
             req = TransitionRequest(t.code, pending["opinion"], pending["fields"], pending["params"])
-            prior = Attachment.objects.filter(pk__in=pending["attachments"], content_type__startswith="image/")
+            prior = Attachment.objects.filter(
+                pk__in=pending["attachments"], content_type__startswith="image/"
+            )
             plan = check_content(mech, case, t, pending["role"], req, requester, prior_photos=prior.count())
             try:
-                execute(plan, user, role, now, recorder, kind="approve", opinion=opinion,
-                        extra={"requested_by": [None, pending["by_name"]]})
+                execute(
+                    plan,
+                    user,
+                    role,
+                    now,
+                    recorder,
+                    kind="approve",
+                    opinion=opinion,
+                    extra={"requested_by": [None, pending["by_name"]]},
+                )
             except ClockError as exc:
                 raise ActionError(exc.code, exc.message, 422) from None
         else:
             case.pending = None
             recorder.add(
-                kind="refuse", code=t.code, name=f"{t.name}（不予批准）", actor=user, role=role,
-                from_state=case.state, to_state=case.state, at=now, opinion=opinion,
-                changes={"pending": [t.code, None], "requested_by": [None, pending["by_name"]]}, public=t.public,
+                kind="refuse",
+                code=t.code,
+                name=f"{t.name}（不予批准）",
+                actor=user,
+                role=role,
+                from_state=case.state,
+                to_state=case.state,
+                at=now,
+                opinion=opinion,
+                changes={"pending": [t.code, None], "requested_by": [None, pending["by_name"]]},
+                public=t.public,
             )
         recorder.commit()
     return case

@@ -29,7 +29,17 @@ class TransitionInline(admin.TabularInline):
 
 @admin.register(Case)
 class CaseAdmin(ReadOnly):
-    list_display = ["number", "title", "mechanism", "state", "grade", "division", "unit", "due_at", "created_at"]
+    list_display = [
+        "number",
+        "title",
+        "mechanism",
+        "state",
+        "grade",
+        "division",
+        "unit",
+        "due_at",
+        "created_at",
+    ]
     list_filter = ["mechanism", "state_kind", "grade", "channel"]
     search_fields = ["number", "title", "address"]
     list_select_related = ["division", "unit"]

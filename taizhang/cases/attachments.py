@@ -45,14 +45,18 @@ def check_upload(user: User, name: str, size: int, head: bytes) -> tuple[str, st
         raise invalid([FieldError("file", "file_too_large", f"文件超过 {limit // (1024 * 1024)} MB 上限")])
     kind = sniff(head)
     if kind is None:
-        raise invalid([FieldError("file", "unsupported_type", f"{name}：只接受 JPEG、PNG、WebP 图片或 PDF 文件")])
+        raise invalid(
+            [FieldError("file", "unsupported_type", f"{name}：只接受 JPEG、PNG、WebP 图片或 PDF 文件")]
+        )
     return kind
 
 
 def do_upload_attachment(user: User, name: str, stream: IO[bytes], size: int) -> Attachment:
     """Store an upload; it belongs to a case once a creation or transition record names it."""
     content = stream.read(settings.TAIZHANG_MAX_UPLOAD_BYTES + 1)
-    mime, ext = check_upload(user, name, len(content) if size is None else max(size, len(content)), content[:16])
+    mime, ext = check_upload(
+        user, name, len(content) if size is None else max(size, len(content)), content[:16]
+    )
     if mime.startswith("image/"):
         try:
             with Image.open(ContentFile(content)) as img:
@@ -64,23 +68,32 @@ def do_upload_attachment(user: User, name: str, stream: IO[bytes], size: int) ->
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
         attachment = Attachment(
-            original_name=name[:200], content_type=mime, size=len(content), sha256=digest,
-            uploaded_by=user, created_at=clock_now(),
+            original_name=name[:200],
+            content_type=mime,
+            size=len(content),
+            sha256=digest,
+            uploaded_by=user,
+            created_at=clock_now(),
         )
         attachment.file.save(f"upload.{ext}", ContentFile(content), save=False)
         attachment.save()
     return attachment
 
 
-def usable_attachments(user: User, case: Case | None, ids: list[int]) -> tuple[list[Attachment], list[FieldError]]:
+def usable_attachments(
+    user: User, case: Case | None, ids: list[int]
+) -> tuple[list[Attachment], list[FieldError]]:
     """Attachments the person uploaded that no record has used yet."""
     if not ids:
         return [], []
     if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
         return [], [FieldError("attachments", "invalid", "附件应为编号列表")]
-    found = {a.pk: a for a in Attachment.objects.filter(pk__in=ids, uploaded_by=user, transition__isnull=True)}
+    found = {
+        a.pk: a for a in Attachment.objects.filter(pk__in=ids, uploaded_by=user, transition__isnull=True)
+    }
     errors = [
         FieldError("attachments", "unknown_attachment", f"附件 {i} 不存在、不是您上传的或已被使用")
-        for i in ids if i not in found
+        for i in ids
+        if i not in found
     ]
     return [found[i] for i in ids if i in found], errors

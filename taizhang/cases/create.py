@@ -194,11 +194,26 @@ def replay(user: User, key: str, fingerprint: str) -> Case | None:
 def insert_case(user: User, data: CaseInput, plan: CreatePlan, now) -> Case:
     mech = plan.mech
     case = Case(
-        mechanism=mech.code, number=next_number(mech, timezone.localtime(now).year),
-        region=plan.division.district().code, title=data.title.strip(), description=(data.description or "").strip(),
-        category=data.category, grade=plan.grade, channel=plan.channel, division=plan.division,
-        address=(data.address or "").strip(), lat=plan.lat, lon=plan.lon, reporter=user, data=plan.data, unit=plan.unit,
-        external_id=data.external_id or "", created_at=now, updated_at=now, state_entered_at=now, version=0,
+        mechanism=mech.code,
+        number=next_number(mech, timezone.localtime(now).year),
+        region=plan.division.district().code,
+        title=data.title.strip(),
+        description=(data.description or "").strip(),
+        category=data.category,
+        grade=plan.grade,
+        channel=plan.channel,
+        division=plan.division,
+        address=(data.address or "").strip(),
+        lat=plan.lat,
+        lon=plan.lon,
+        reporter=user,
+        data=plan.data,
+        unit=plan.unit,
+        external_id=data.external_id or "",
+        created_at=now,
+        updated_at=now,
+        state_entered_at=now,
+        version=0,
     )
     try:
         apply_deadline(mech, case, mech.definition.intake.initial, "restart", now)
@@ -206,13 +221,31 @@ def insert_case(user: User, data: CaseInput, plan: CreatePlan, now) -> Case:
         raise ActionError(exc.code, exc.message, 422) from None
     case.save()
     recorder = Recorder(case)
-    changes = {k: [None, jsonable(v)] for k, v in {
-        "title": case.title, "category": case.category, "grade": case.grade, "channel": case.channel,
-        "division": plan.division.code, "address": case.address, "due_at": case.due_at,
-    }.items() if v not in (None, "")}
+    changes = {
+        k: [None, jsonable(v)]
+        for k, v in {
+            "title": case.title,
+            "category": case.category,
+            "grade": case.grade,
+            "channel": case.channel,
+            "division": plan.division.code,
+            "address": case.address,
+            "due_at": case.due_at,
+        }.items()
+        if v not in (None, "")
+    }
     recorder.add(
-        kind="create", code="create", name="上报", actor=user, role=plan.role, from_state="",
-        to_state=case.state, at=now, opinion=case.description, changes=changes, attachments=plan.attachments,
+        kind="create",
+        code="create",
+        name="上报",
+        actor=user,
+        role=plan.role,
+        from_state="",
+        to_state=case.state,
+        at=now,
+        opinion=case.description,
+        changes=changes,
+        attachments=plan.attachments,
     )
     recorder.insert_new()
     return case

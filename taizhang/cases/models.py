@@ -35,7 +35,9 @@ class CaseQuerySet(models.QuerySet):
 class Case(models.Model):
     mechanism = models.CharField("机制", max_length=40, db_index=True)
     number = models.CharField("编号", max_length=40, unique=True)
-    region = models.CharField("区域", max_length=64, db_index=True, help_text="所属区（县）编码，用于按区分布")
+    region = models.CharField(
+        "区域", max_length=64, db_index=True, help_text="所属区（县）编码，用于按区分布"
+    )
     title = models.CharField("标题", max_length=200)
     description = models.TextField("描述", blank=True)
     category = models.CharField("类别", max_length=40)
@@ -43,20 +45,30 @@ class Case(models.Model):
     channel = models.CharField("渠道", max_length=40)
     state = models.CharField("状态", max_length=40)
     state_kind = models.CharField("状态类型", max_length=16, choices=STATE_KINDS)
-    division = models.ForeignKey(Division, verbose_name="所在区划", on_delete=models.PROTECT, related_name="cases")
+    division = models.ForeignKey(
+        Division, verbose_name="所在区划", on_delete=models.PROTECT, related_name="cases"
+    )
     address = models.CharField("地址", max_length=300, blank=True)
     lat = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
     lon = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="上报人", null=True, blank=True,
-        on_delete=models.PROTECT, related_name="reported_cases",
+        settings.AUTH_USER_MODEL,
+        verbose_name="上报人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reported_cases",
     )
     unit = models.ForeignKey(
         Unit, verbose_name="责任单位", null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
     )
     person = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="责任人", null=True, blank=True,
-        on_delete=models.PROTECT, related_name="assigned_cases",
+        settings.AUTH_USER_MODEL,
+        verbose_name="责任人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_cases",
     )
     data = models.JSONField("表单", default=dict, blank=True)
 
@@ -156,7 +168,9 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments")
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
     transition = models.ForeignKey(
         Transition, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
     )

@@ -20,35 +20,68 @@ def node(obj) -> dict[str, str] | None:
 def case_data(case: Case) -> dict[str, Any]:
     mech = get_mechanism(case.mechanism)
     return {
-        "id": case.pk, "number": case.number, "mechanism": case.mechanism, "title": case.title,
-        "description": case.description, "category": case.category,
-        "category_name": mech.choice_name("category", case.category), "grade": case.grade,
-        "grade_name": mech.choice_name("grade", case.grade) if case.grade else "", "channel": case.channel,
-        "state": case.state, "state_name": mech.state_name(case.state), "state_kind": case.state_kind,
-        "region": case.region, "division": node(case.division), "address": case.address,
-        "lat": case.lat, "lon": case.lon, "unit": node(case.unit),
-        "reporter": str(case.reporter) if case.reporter_id else None, "fields": case.data or {},
-        "due_at": case.due_at, "limit": case.limit_text, "overdue": case.is_overdue,
-        "overdue_since": case.overdue_since, "supervision_level": case.supervision_level,
-        "pending": case.pending, "version": case.version, "created_at": case.created_at,
-        "updated_at": case.updated_at, "closed_at": case.closed_at,
+        "id": case.pk,
+        "number": case.number,
+        "mechanism": case.mechanism,
+        "title": case.title,
+        "description": case.description,
+        "category": case.category,
+        "category_name": mech.choice_name("category", case.category),
+        "grade": case.grade,
+        "grade_name": mech.choice_name("grade", case.grade) if case.grade else "",
+        "channel": case.channel,
+        "state": case.state,
+        "state_name": mech.state_name(case.state),
+        "state_kind": case.state_kind,
+        "region": case.region,
+        "division": node(case.division),
+        "address": case.address,
+        "lat": case.lat,
+        "lon": case.lon,
+        "unit": node(case.unit),
+        "reporter": str(case.reporter) if case.reporter_id else None,
+        "fields": case.data or {},
+        "due_at": case.due_at,
+        "limit": case.limit_text,
+        "overdue": case.is_overdue,
+        "overdue_since": case.overdue_since,
+        "supervision_level": case.supervision_level,
+        "pending": case.pending,
+        "version": case.version,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "closed_at": case.closed_at,
     }
 
 
 def attachment_data(a: Attachment) -> dict[str, Any]:
     return {
-        "id": a.pk, "name": a.original_name, "content_type": a.content_type, "size": a.size,
-        "sha256": a.sha256, "url": reverse("api-1:attachment_download", kwargs={"attachment_id": a.pk}),
+        "id": a.pk,
+        "name": a.original_name,
+        "content_type": a.content_type,
+        "size": a.size,
+        "sha256": a.sha256,
+        "url": reverse("api-1:attachment_download", kwargs={"attachment_id": a.pk}),
     }
 
 
 def history_data(rows: list[Transition]) -> list[dict[str, Any]]:
     return [
         {
-            "seq": t.seq, "kind": t.kind, "code": t.code, "name": t.name, "actor": t.actor_name,
-            "role": role_label(t.role), "from_state": t.from_state, "to_state": t.to_state,
-            "opinion": t.opinion, "changes": t.changes, "due_at": t.due_at, "at": t.created_at,
-            "hash": t.hash, "attachments": [attachment_data(a) for a in t.attachments.all()],
+            "seq": t.seq,
+            "kind": t.kind,
+            "code": t.code,
+            "name": t.name,
+            "actor": t.actor_name,
+            "role": role_label(t.role),
+            "from_state": t.from_state,
+            "to_state": t.to_state,
+            "opinion": t.opinion,
+            "changes": t.changes,
+            "due_at": t.due_at,
+            "at": t.created_at,
+            "hash": t.hash,
+            "attachments": [attachment_data(a) for a in t.attachments.all()],
         }
         for t in rows
     ]
@@ -57,11 +90,21 @@ def history_data(rows: list[Transition]) -> list[dict[str, Any]]:
 def actions_data(user, case: Case) -> list[dict[str, Any]]:
     out = []
     for t, role in available_transitions(user, case):
-        params = (["unit"] if t.assign else []) + list(t.sets) + (["extend_by"] if t.deadline == "extend" else [])
-        out.append({
-            "code": t.code, "name": t.name, "role": role, "opinion": t.opinion, "photos": t.photos,
-            "fields": list(t.fields), "params": params, "approval": t.approval.name if t.approval else None,
-        })
+        params = (
+            (["unit"] if t.assign else []) + list(t.sets) + (["extend_by"] if t.deadline == "extend" else [])
+        )
+        out.append(
+            {
+                "code": t.code,
+                "name": t.name,
+                "role": role,
+                "opinion": t.opinion,
+                "photos": t.photos,
+                "fields": list(t.fields),
+                "params": params,
+                "approval": t.approval.name if t.approval else None,
+            }
+        )
     return out
 
 
@@ -86,6 +129,9 @@ def case_detail(user, case: Case) -> dict[str, Any]:
                 row["actor"] = row["role"]  # staff are shown by role, not by name
         data = case_data(case)
         if data["pending"]:
-            data["pending"] = {"name": data["pending"].get("name"), "approval": data["pending"].get("approval")}
+            data["pending"] = {
+                "name": data["pending"].get("name"),
+                "approval": data["pending"].get("approval"),
+            }
         return {**data, "history": history, "actions": actions_data(user, case)}
     return {**case_data(case), "history": history_data(list(rows)), "actions": actions_data(user, case)}

@@ -79,8 +79,10 @@ def apply_filter(qs, f: CaseFilter, now: datetime | None = None):
     if f.q.strip():
         for word in f.q.split():
             qs = qs.filter(
-                Q(title__icontains=word) | Q(description__icontains=word)
-                | Q(number__icontains=word) | Q(address__icontains=word)
+                Q(title__icontains=word)
+                | Q(description__icontains=word)
+                | Q(number__icontains=word)
+                | Q(address__icontains=word)
             )
     if errors:
         raise invalid(errors)

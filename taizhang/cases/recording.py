@@ -16,8 +16,19 @@ from .models import Attachment, Case, Transition
 
 # What a history row reports as changed when it differs before and after a transition.
 TRACKED = (
-    "state", "grade", "category", "title", "description", "address", "unit_id", "person_id",
-    "due_at", "limit_text", "clock_left", "supervision_level", "supervising_division_id",
+    "state",
+    "grade",
+    "category",
+    "title",
+    "description",
+    "address",
+    "unit_id",
+    "person_id",
+    "due_at",
+    "limit_text",
+    "clock_left",
+    "supervision_level",
+    "supervising_division_id",
 )
 
 
@@ -39,7 +50,11 @@ def snapshot(case: Case) -> dict[str, Any]:
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """{name: [old, new]} for everything that changed."""
-    return {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
+    return {
+        k: [before.get(k), after.get(k)]
+        for k in sorted(set(before) | set(after))
+        if before.get(k) != after.get(k)
+    }
 
 
 class Recorder:
@@ -51,18 +66,41 @@ class Recorder:
         self.rows: list[tuple[Transition, list[Attachment]]] = []
 
     def add(
-        self, *, kind: str, code: str, name: str, actor, role: str, from_state: str, to_state: str,
-        at: datetime, opinion: str = "", changes: dict | None = None, public: bool = True,
+        self,
+        *,
+        kind: str,
+        code: str,
+        name: str,
+        actor,
+        role: str,
+        from_state: str,
+        to_state: str,
+        at: datetime,
+        opinion: str = "",
+        changes: dict | None = None,
+        public: bool = True,
         attachments: list[Attachment] | None = None,
     ) -> Transition:
         """Append a row: its number is the case's next version and it chains the case's last hash."""
         case = self.case
         case.version += 1
         row = Transition(
-            case_id=case.pk, seq=case.version, kind=kind, code=code, name=name,
-            actor=actor, actor_name=str(actor) if actor else "系统", role=role,
-            from_state=from_state, to_state=to_state, opinion=opinion, changes=changes or {},
-            due_at=case.due_at, public=public, created_at=at, prev_hash=case.last_hash,
+            case_id=case.pk,
+            seq=case.version,
+            kind=kind,
+            code=code,
+            name=name,
+            actor=actor,
+            actor_name=str(actor) if actor else "系统",
+            role=role,
+            from_state=from_state,
+            to_state=to_state,
+            opinion=opinion,
+            changes=changes or {},
+            due_at=case.due_at,
+            public=public,
+            created_at=at,
+            prev_hash=case.last_hash,
         )
         files = attachments or []
         row.hash = transition_digest(row, [a.sha256 for a in files])
@@ -94,9 +132,9 @@ class Recorder:
             if files:
                 # Claim only attachments no record has used yet: two requests naming the same photo
                 # at once must not both take it (the loser's history would hash a file it lost).
-                claimed = Attachment.objects.filter(pk__in=[a.pk for a in files], transition__isnull=True).update(
-                    transition=row, case=self.case
-                )
+                claimed = Attachment.objects.filter(
+                    pk__in=[a.pk for a in files], transition__isnull=True
+                ).update(transition=row, case=self.case)
                 if claimed != len(files):
                     raise conflict("attachment_taken", "附件已被另一条记录使用，请重新上传")
         self.base_version = self.case.version

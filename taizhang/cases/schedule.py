@@ -75,7 +75,9 @@ def timer_events(mech: Mechanism, case: Case) -> list[TimerEvent]:
     plan = mech.supervision_for(case.state, case.division.path)
     events = [TimerEvent(clock.subtract(case.due_at, d), "remind") for d in plan.remind_before]
     events.append(TimerEvent(case.due_at, "overdue"))
-    events += [TimerEvent(clock.add(case.due_at, after), "escalate", levels) for after, levels in plan.escalate]
+    events += [
+        TimerEvent(clock.add(case.due_at, after), "escalate", levels) for after, levels in plan.escalate
+    ]
     return sorted(events, key=lambda e: (e.at, e.kind != "overdue"))
 
 
@@ -83,7 +85,9 @@ def due_events(mech: Mechanism, case: Case, until: datetime | None = None) -> li
     """Events after `timers_done_until` (and not later than `until`, when given)."""
     done = case.timers_done_until
     return [
-        e for e in timer_events(mech, case) if (done is None or e.at > done) and (until is None or e.at <= until)
+        e
+        for e in timer_events(mech, case)
+        if (done is None or e.at > done) and (until is None or e.at <= until)
     ]
 
 

@@ -50,8 +50,17 @@ def apply_event(case: Case, event: TimerEvent, now: datetime, recorder: Recorder
     if event.kind == "escalate":
         changes["supervising_division"] = [None, case.supervising_division.name]
     recorder.add(
-        kind="timer", code=event.kind, name=name, actor=None, role=SYSTEM, from_state=case.state,
-        to_state=case.state, at=now, opinion=opinion, changes=changes, public=event.kind != "remind",
+        kind="timer",
+        code=event.kind,
+        name=name,
+        actor=None,
+        role=SYSTEM,
+        from_state=case.state,
+        to_state=case.state,
+        at=now,
+        opinion=opinion,
+        changes=changes,
+        public=event.kind != "remind",
     )
 
 

@@ -19,7 +19,9 @@ def due_case_ids(now: datetime, batch: int) -> list[int]:
     from taizhang.cases.models import Case
 
     return list(
-        Case.objects.filter(next_timer_at__lte=now).order_by("next_timer_at").values_list("pk", flat=True)[:batch]
+        Case.objects.filter(next_timer_at__lte=now)
+        .order_by("next_timer_at")
+        .values_list("pk", flat=True)[:batch]
     )
 
 
@@ -46,7 +48,9 @@ def run_once(now: datetime | None = None, batch: int = 200, stop: threading.Even
             return written
 
 
-def run_forever(interval: float, stop: threading.Event, on_cycle: Callable[[int], None] | None = None) -> None:
+def run_forever(
+    interval: float, stop: threading.Event, on_cycle: Callable[[int], None] | None = None
+) -> None:
     """Loop until `stop` is set; the current case finishes its transaction before the loop exits."""
     while not stop.is_set():
         close_old_connections()

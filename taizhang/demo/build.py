@@ -91,7 +91,9 @@ def replay(stories: list[Story], end: datetime) -> list[str]:
                 continue
             except ActionError as exc:
                 story = stories[i]
-                failures.append(f"{story.case.number if story.case else i} ({story.plot}): {exc.code} {exc.message}")
+                failures.append(
+                    f"{story.case.number if story.case else i} ({story.plot}): {exc.code} {exc.message}"
+                )
                 continue
         following = max(following, at + timedelta(minutes=1))
         if following < end:
@@ -123,11 +125,23 @@ def summarise(result: Result) -> None:
     result.states = dict(rows)
     result.overdue = Case.objects.filter(overdue_since__isnull=False).exclude(state_kind="closed").count()
     result.escalated = Case.objects.filter(supervision_level__gt=0).count()
-    codes = Counter(dict(
-        Transition.objects.values_list("code").annotate(n=Count("case_id", distinct=True)).order_by()
-    ))
-    result.events = {name: codes.get(code, 0) for code, name in (
-        ("fix_on_spot", "即查即改"), ("return", "退回"), ("rework", "返工"), ("extend", "延期申请"),
-        ("cordon", "封控撤离"), ("refuse", "转联合执法"), ("park", "挂账"), ("remind", "系统催办"),
-        ("overdue", "曾超期"), ("escalate", "曾督办"), ("urge", "人工催办"), ("flag", "纪委监督标记"),
-    )}
+    codes = Counter(
+        dict(Transition.objects.values_list("code").annotate(n=Count("case_id", distinct=True)).order_by())
+    )
+    result.events = {
+        name: codes.get(code, 0)
+        for code, name in (
+            ("fix_on_spot", "即查即改"),
+            ("return", "退回"),
+            ("rework", "返工"),
+            ("extend", "延期申请"),
+            ("cordon", "封控撤离"),
+            ("refuse", "转联合执法"),
+            ("park", "挂账"),
+            ("remind", "系统催办"),
+            ("overdue", "曾超期"),
+            ("escalate", "曾督办"),
+            ("urge", "人工催办"),
+            ("flag", "纪委监督标记"),
+        )
+    }

@@ -17,11 +17,27 @@ from .places import ENTERPRISES, SHOPS, STREETS, Enterprise
 from .stories import Staff, Story
 
 PLOT_WEIGHTS = {
-    "closed": 42, "fixed": 10, "rejected": 5, "reported": 4, "registered": 3, "assigned": 4,
-    "rectifying": 14, "controlled": 2, "enforcement": 3, "verifying": 6, "parked": 3,
+    "closed": 42,
+    "fixed": 10,
+    "rejected": 5,
+    "reported": 4,
+    "registered": 3,
+    "assigned": 4,
+    "rectifying": 14,
+    "controlled": 2,
+    "enforcement": 3,
+    "verifying": 6,
+    "parked": 3,
 }
-VARIANT_ODDS = {"returned": 0.10, "rework": 0.12, "extend": 0.12, "late": 0.15, "cordon": 0.6, "enforce": 0.12,
-                "park": 0.03}
+VARIANT_ODDS = {
+    "returned": 0.10,
+    "rework": 0.12,
+    "extend": 0.12,
+    "late": 0.15,
+    "cordon": 0.6,
+    "enforce": 0.12,
+    "park": 0.03,
+}
 
 
 @dataclass(frozen=True)
@@ -41,24 +57,66 @@ def _p(plot: str, *variants: str, channel: str | None = None, grade: str | None 
 # The first stories of every run: each plot, variant, channel and grade at least once, so that even a
 # small demo shows them all. Their hazards are chosen to fit; closed ones start early enough to finish.
 OPENING: tuple[Plan, ...] = (
-    _p("closed", channel="self_check"), _p("rectifying", "late"), _p("fixed"),
-    _p("closed", "returned", channel="hotline"), _p("reported", channel="resident"),
-    _p("closed", "rework", channel="resident"), _p("registered"), _p("closed", "extend", channel="inspection"),
-    _p("assigned"), _p("closed", "late"), _p("controlled", grade="major"), _p("closed", "cordon"),
-    _p("enforcement"), _p("closed", "enforce"), _p("verifying"), _p("parked", grade="major"), _p("rejected"),
-    _p("closed", "park"), _p("rectifying", "late", grade="larger"),
+    _p("closed", channel="self_check"),
+    _p("rectifying", "late"),
+    _p("fixed"),
+    _p("closed", "returned", channel="hotline"),
+    _p("reported", channel="resident"),
+    _p("closed", "rework", channel="resident"),
+    _p("registered"),
+    _p("closed", "extend", channel="inspection"),
+    _p("assigned"),
+    _p("closed", "late"),
+    _p("controlled", grade="major"),
+    _p("closed", "cordon"),
+    _p("enforcement"),
+    _p("closed", "enforce"),
+    _p("verifying"),
+    _p("parked", grade="major"),
+    _p("rejected"),
+    _p("closed", "park"),
+    _p("rectifying", "late", grade="larger"),
 )
 # How long ago a story starts, in days, by plot; closed stories by grade.
 AGES = {
-    "reported": (0.05, 2.5), "registered": (1, 3), "assigned": (1, 3), "controlled": (1, 3),
-    "rectifying": (1.5, 40), "enforcement": (6, 25), "verifying": (3, 14), "parked": (20, 80),
-    "rejected": (1, 88), "fixed": (0.5, 88), "general": (12, 88), "larger": (30, 88), "major": (58, 88),
+    "reported": (0.05, 2.5),
+    "registered": (1, 3),
+    "assigned": (1, 3),
+    "controlled": (1, 3),
+    "rectifying": (1.5, 40),
+    "enforcement": (6, 25),
+    "verifying": (3, 14),
+    "parked": (20, 80),
+    "rejected": (1, 88),
+    "fixed": (0.5, 88),
+    "general": (12, 88),
+    "larger": (30, 88),
+    "major": (58, 88),
 }
-OPENING_AGES = {"closed": (60, 85), "rectifying": (25, 40), "verifying": (13, 16), "enforcement": (8, 20),
-                "parked": (20, 60), "reported": (0.1, 2)}
-WINDOWS = {"grid": (8, 18), "resident": (7, 21), "hotline": (7, 22), "inspection": (9, 17), "self_check": (8, 17)}
-NEEDS = {"fixed": "spot", "controlled": "cordon", "enforcement": "enforcer", "parked": "park",
-         "cordon": "cordon", "enforce": "enforcer", "park": "park"}
+OPENING_AGES = {
+    "closed": (60, 85),
+    "rectifying": (25, 40),
+    "verifying": (13, 16),
+    "enforcement": (8, 20),
+    "parked": (20, 60),
+    "reported": (0.1, 2),
+}
+WINDOWS = {
+    "grid": (8, 18),
+    "resident": (7, 21),
+    "hotline": (7, 22),
+    "inspection": (9, 17),
+    "self_check": (8, 17),
+}
+NEEDS = {
+    "fixed": "spot",
+    "controlled": "cordon",
+    "enforcement": "enforcer",
+    "parked": "park",
+    "cordon": "cordon",
+    "enforce": "enforcer",
+    "park": "park",
+}
 
 
 def weighted(rng: random.Random, pairs: list[tuple[str, int]]) -> str:
@@ -80,7 +138,9 @@ def pick_hazard(rng: random.Random, plan: Plan, strict: bool) -> tuple[Hazard, f
     """A hazard the plan fits; with `strict` (opening stories) the variants must fit too, else they are trimmed."""
     required = {plan.plot} | (plan.variants if strict else set())
     pool = [
-        h for h in HAZARDS if fits(h, required)
+        h
+        for h in HAZARDS
+        if fits(h, required)
         and (plan.channel != "self_check" or h.where == "enterprise")
         and (plan.channel not in ("resident", "hotline") or h.where != "enterprise")
         and (plan.grade is None or dict(h.grade_choices()).get(plan.grade))
@@ -113,8 +173,13 @@ def pick_place(rng: random.Random, org: Org, hz: Hazard) -> tuple[Place, dict[st
     grid = rng.choice(org.grids[code])
     text = {
         "estate": rng.choice(community.estates) if community.estates else community.name,
-        "bldg": f"{rng.randint(1, 18)}号楼", "shop": rng.choice(SHOPS), "road": rng.choice(street.roads),
-        "village": community.name, "k": str(rng.randint(2, 9)), "ent": ent.name if ent else "", "ws": "",
+        "bldg": f"{rng.randint(1, 18)}号楼",
+        "shop": rng.choice(SHOPS),
+        "road": rng.choice(street.roads),
+        "village": community.name,
+        "k": str(rng.randint(2, 9)),
+        "ent": ent.name if ent else "",
+        "ws": "",
         "dir": rng.choice(("东侧", "西侧", "南侧", "北侧")),
     }
     if hz.site:
@@ -175,9 +240,12 @@ def cast_story(i: int, rng: random.Random, org: Org, cast: Cast, end: datetime) 
     channel, reporter = pick_reporter(rng, cast, plan, place)
     street = place.street.code
     staff = Staff(
-        intake=cast.one(Role.INTAKE, street), dispatcher=cast.one(Role.DISPATCHER, street),
-        leader=cast.one(Role.LEADER, street), district_dispatcher=cast.one(Role.DISPATCHER, "LZQ"),
-        district_leader=cast.one(Role.LEADER, "LZQ"), inspector=cast.one(Role.INSPECTOR, "LZQ"),
+        intake=cast.one(Role.INTAKE, street),
+        dispatcher=cast.one(Role.DISPATCHER, street),
+        leader=cast.one(Role.LEADER, street),
+        district_dispatcher=cast.one(Role.DISPATCHER, "LZQ"),
+        district_leader=cast.one(Role.LEADER, "LZQ"),
+        inspector=cast.one(Role.INSPECTOR, "LZQ"),
     )
     key = hz.units[0] if rng.random() < 0.65 else rng.choice(hz.units)
     if key == "enterprise":
@@ -188,17 +256,33 @@ def cast_story(i: int, rng: random.Random, org: Org, cast: Cast, end: datetime) 
     if key == "enterprise":
         handlers += [(u, True) for u in cast.all(Role.ENTERPRISE_OFFICER, place.enterprise.code)]
     handler, officer = rng.choice(handlers)
-    lo, hi = OPENING_AGES[plot] if opening and plot in OPENING_AGES else AGES[grade if plot == "closed" else plot]
+    lo, hi = (
+        OPENING_AGES[plot] if opening and plot in OPENING_AGES else AGES[grade if plot == "closed" else plot]
+    )
     lat, lon = locate(rng, place)
     story = Story(
-        rng=rng, plot=plot, variants=variants, hazard=hz, place=place, grade=grade, channel=channel,
-        reporter=reporter, staff=staff, unit=unit, handler=handler, officer_handles=officer,
+        rng=rng,
+        plot=plot,
+        variants=variants,
+        hazard=hz,
+        place=place,
+        grade=grade,
+        channel=channel,
+        reporter=reporter,
+        staff=staff,
+        unit=unit,
+        handler=handler,
+        officer_handles=officer,
         verifier=rng.choice(cast.up(org, Role.VERIFIER, unit)),
-        start=start_time(rng, lo, hi, WINDOWS[channel], end), text=text,
-        lat=lat, lon=lon,
+        start=start_time(rng, lo, hi, WINDOWS[channel], end),
+        text=text,
+        lat=lat,
+        lon=lon,
     )
     if "returned" in variants:
-        others = [org.units[c] for c in ("LZQ-CGJ", "LZQ-SJJ", "LZQ-ZJJ", "LZQ-YJJ", place.street.office_code)]
+        others = [
+            org.units[c] for c in ("LZQ-CGJ", "LZQ-SJJ", "LZQ-ZJJ", "LZQ-YJJ", place.street.office_code)
+        ]
         story.wrong_unit = rng.choice([u for u in others if u.code != unit.code])
         story.wrong_handler = cast.one(Role.HANDLER, story.wrong_unit.code)
     if hz.enforcer:

@@ -44,10 +44,17 @@ def build_org() -> Org:
         org.divisions[code] = node
         return node
 
-    def unit(code: str, name: str, kind: str, division: Division, parent: Unit | None = None,
-             enforcement: bool = False) -> Unit:
-        node = Unit.objects.create(code=code, name=name, kind=kind, division=division, parent=parent,
-                                   enforcement=enforcement)
+    def unit(
+        code: str,
+        name: str,
+        kind: str,
+        division: Division,
+        parent: Unit | None = None,
+        enforcement: bool = False,
+    ) -> Unit:
+        node = Unit.objects.create(
+            code=code, name=name, kind=kind, division=division, parent=parent, enforcement=enforcement
+        )
         org.units[code] = node
         return node
 

@@ -21,26 +21,125 @@ NAME_SEED = 20260402
 
 SURNAMES = "王李张刘赵郭杨武牛申郝贾韩田秦常冯段崔程史靳栗连侯路原苗焦梁董白孟吕高石闫薛"
 GIVEN = (
-    "志强", "晓东", "丽娟", "海燕", "俊峰", "雅琴", "文博", "佳怡", "宇航", "思远", "建华", "红梅", "玉兰",
-    "慧敏", "晓婷", "鹏飞", "永刚", "利军", "艳芳", "春燕", "晨曦", "浩然", "欣怡", "雪梅", "志刚", "卫东",
-    "秀英", "桂兰", "瑞峰", "泽宇", "梦瑶", "晓丽", "国栋", "振华", "丽萍", "亚楠", "少杰", "文静", "婉婷",
-    "明轩", "子豪", "一鸣", "嘉欣", "晓燕", "建军", "爱萍", "小龙", "宏伟", "俊杰", "雅丽", "晋生", "二虎",
-    "润生", "青松", "翠兰", "彩霞", "海龙", "晓军", "丽君", "旭东", "伟", "磊", "静", "敏", "军", "芳", "勇", "洁",
+    "志强",
+    "晓东",
+    "丽娟",
+    "海燕",
+    "俊峰",
+    "雅琴",
+    "文博",
+    "佳怡",
+    "宇航",
+    "思远",
+    "建华",
+    "红梅",
+    "玉兰",
+    "慧敏",
+    "晓婷",
+    "鹏飞",
+    "永刚",
+    "利军",
+    "艳芳",
+    "春燕",
+    "晨曦",
+    "浩然",
+    "欣怡",
+    "雪梅",
+    "志刚",
+    "卫东",
+    "秀英",
+    "桂兰",
+    "瑞峰",
+    "泽宇",
+    "梦瑶",
+    "晓丽",
+    "国栋",
+    "振华",
+    "丽萍",
+    "亚楠",
+    "少杰",
+    "文静",
+    "婉婷",
+    "明轩",
+    "子豪",
+    "一鸣",
+    "嘉欣",
+    "晓燕",
+    "建军",
+    "爱萍",
+    "小龙",
+    "宏伟",
+    "俊杰",
+    "雅丽",
+    "晋生",
+    "二虎",
+    "润生",
+    "青松",
+    "翠兰",
+    "彩霞",
+    "海龙",
+    "晓军",
+    "丽君",
+    "旭东",
+    "伟",
+    "磊",
+    "静",
+    "敏",
+    "军",
+    "芳",
+    "勇",
+    "洁",
 )
 # People named in the source documents: never reuse their names.
-TAKEN = frozenset({
-    "方义", "刘惠强", "魏振东", "阎新平", "武国宏", "张华兴", "梁志滢", "宋佳佳", "郝光明", "赵莹莹", "王彦辰",
-    "郑铠君", "任巧莲", "郭邦栋", "孙维全", "韩涛", "贺思宇", "郭婷婷", "孙鸣", "申俊玲", "郭维军", "李国亮",
-    "牛彦岗", "王刚", "鲍晓明", "宋启立", "赵康", "王玉斌", "马建国",
-})
+TAKEN = frozenset(
+    {
+        "方义",
+        "刘惠强",
+        "魏振东",
+        "阎新平",
+        "武国宏",
+        "张华兴",
+        "梁志滢",
+        "宋佳佳",
+        "郝光明",
+        "赵莹莹",
+        "王彦辰",
+        "郑铠君",
+        "任巧莲",
+        "郭邦栋",
+        "孙维全",
+        "韩涛",
+        "贺思宇",
+        "郭婷婷",
+        "孙鸣",
+        "申俊玲",
+        "郭维军",
+        "李国亮",
+        "牛彦岗",
+        "王刚",
+        "鲍晓明",
+        "宋启立",
+        "赵康",
+        "王玉斌",
+        "马建国",
+    }
+)
 
 PREFIX = {
-    Role.GRID_WORKER: "wangge", Role.INTAKE: "shouli", Role.DISPATCHER: "paiqian", Role.HANDLER: "chuzhi",
-    Role.VERIFIER: "hecha", Role.LEADER: "lingdao", Role.INSPECTOR: "jiwei", Role.ENTERPRISE_OFFICER: "anquan",
+    Role.GRID_WORKER: "wangge",
+    Role.INTAKE: "shouli",
+    Role.DISPATCHER: "paiqian",
+    Role.HANDLER: "chuzhi",
+    Role.VERIFIER: "hecha",
+    Role.LEADER: "lingdao",
+    Role.INSPECTOR: "jiwei",
+    Role.ENTERPRISE_OFFICER: "anquan",
     Role.RESIDENT: "jumin",
 }
 # Accounts printed by default (the rest with -v 2): the district, 五马街道 and one unit of each kind.
-FEATURED = frozenset({"LZQ", "WMJD", "WMJD-WM-01", "LZQ-YJJ", "WMJD-YJB", "LZQ-ZFJ", "QY-JRHG", "QY-JRHG-HC", None})
+FEATURED = frozenset(
+    {"LZQ", "WMJD", "WMJD-WM-01", "LZQ-YJJ", "WMJD-YJB", "LZQ-ZFJ", "QY-JRHG", "QY-JRHG-HC", None}
+)
 
 
 @dataclass
@@ -135,7 +234,9 @@ def plan_accounts(org: Org) -> list[Account]:
         add(Role.ENTERPRISE_OFFICER, ent.code, ent.name, "专职安全员")
         add(Role.VERIFIER, ent.code, ent.name, "安全总监")
         for shop in ent.workshops:
-            post = "车间主任" if shop.name.endswith("车间") else "队长" if shop.name.endswith("队") else "负责人"
+            post = (
+                "车间主任" if shop.name.endswith("车间") else "队长" if shop.name.endswith("队") else "负责人"
+            )
             add(Role.HANDLER, f"{ent.code}-{shop.code}", f"{ent.name}{shop.name}", post)
     add(Role.RESIDENT, None, "无岗位", "可在任一网格上报", 6)
     return plan
@@ -150,18 +251,24 @@ def build_people(org: Org) -> Cast:
     password = make_password(DEMO_PASSWORD)
     for account, name in zip(plan, name_pool(len(plan)), strict=True):
         account.name = name
-    users = User.objects.bulk_create([
-        User(username=a.username, display_name=a.name, password=password) for a in plan
-    ])
+    users = User.objects.bulk_create(
+        [User(username=a.username, display_name=a.name, password=password) for a in plan]
+    )
     # The administrator of the demo: the Django admin (org tree, people, roles) needs a staff account.
-    User.objects.create(username=ADMIN_USERNAME, display_name="系统管理员", password=password,
-                        is_staff=True, is_superuser=True)
+    User.objects.create(
+        username=ADMIN_USERNAME,
+        display_name="系统管理员",
+        password=password,
+        is_staff=True,
+        is_superuser=True,
+    )
     cast = Cast(accounts=plan)
     for account, user in zip(plan, users, strict=True):
         account.user = user
         node = account.node
         Membership(
-            user=user, role=account.role,
+            user=user,
+            role=account.role,
             division=org.divisions.get(node) if node else None,
             unit=org.units.get(node) if node else None,
         ).save()

@@ -114,21 +114,37 @@ class Story:
         first_grade = self.grade if self.channel in ("inspection", "self_check") else "general"
         where = self.text.get("ent") or self.text.get("shop") or ""
         data = CaseInput(
-            mechanism="hazard", title=self.hazard.title.format(**self.text),
-            description=self.hazard.description.format(**self.text), division=self.place.grid.code,
-            category=self.hazard.category, grade=first_grade, channel=self.channel,
-            address=f"潞州区{self.place.street.name}{self.text['addr']}", lat=f"{self.lat:.6f}",
-            lon=f"{self.lon:.6f}", attachments=photos,
-            fields={"hazard_place": self.text["addr"], "enterprise": where if self.hazard.where in (
-                "enterprise", "shop") else ""},
+            mechanism="hazard",
+            title=self.hazard.title.format(**self.text),
+            description=self.hazard.description.format(**self.text),
+            division=self.place.grid.code,
+            category=self.hazard.category,
+            grade=first_grade,
+            channel=self.channel,
+            address=f"潞州区{self.place.street.name}{self.text['addr']}",
+            lat=f"{self.lat:.6f}",
+            lon=f"{self.lon:.6f}",
+            attachments=photos,
+            fields={
+                "hazard_place": self.text["addr"],
+                "enterprise": where if self.hazard.where in ("enterprise", "shop") else "",
+            },
         )
         self.case, _ = do_create_case(self.reporter, data)
 
-    def act(self, user: User, code: str, opinion: str = "", fields: dict | None = None,
-            params: dict | None = None, photos: int = 0) -> None:
+    def act(
+        self,
+        user: User,
+        code: str,
+        opinion: str = "",
+        fields: dict | None = None,
+        params: dict | None = None,
+        photos: int = 0,
+    ) -> None:
         ids = upload_photos(user, self.rng, "after", self.now, photos) if photos else []
-        req = TransitionRequest(code=code, opinion=opinion, fields=fields or {}, params=params or {},
-                                attachments=ids)
+        req = TransitionRequest(
+            code=code, opinion=opinion, fields=fields or {}, params=params or {}, attachments=ids
+        )
         self.case = do_transition(user, self.case.pk, req)
 
     def decide(self, user: User, approve: bool, opinion: str) -> None:
@@ -146,10 +162,13 @@ class Story:
         fields = {"measures": self.hazard.measures, "responsible_person": self.handler.display_name}
         if self.grade == "major":
             deadline = timezone.localtime(self.now).date() + timedelta(days=self.rng.randint(25, 40))
-            fields.update({
-                "funds": f"{self.rng.uniform(0.5, 60):.1f}", "plan_deadline": deadline.isoformat(),
-                "contingency": "制定专项应急预案，整改期间落实专人值守、配备应急器材，险情升级立即撤离人员",
-            })
+            fields.update(
+                {
+                    "funds": f"{self.rng.uniform(0.5, 60):.1f}",
+                    "plan_deadline": deadline.isoformat(),
+                    "contingency": "制定专项应急预案，整改期间落实专人值守、配备应急器材，险情升级立即撤离人员",
+                }
+            )
         return fields
 
 
@@ -169,8 +188,12 @@ def play(s: Story) -> Iterator[datetime]:
     if s.plot == "rejected":
         s.act(registrar, "reject", opinion=rng.choice(REJECT_REASONS))
         return
-    s.act(registrar, "register", params={"grade": s.grade, "category": hz.category},
-          opinion="经核实情况属实，予以立案" if s.channel != "hotline" else "已电话回访核实，立案办理")
+    s.act(
+        registrar,
+        "register",
+        params={"grade": s.grade, "category": hz.category},
+        opinion="经核实情况属实，予以立案" if s.channel != "hotline" else "已电话回访核实，立案办理",
+    )
     if s.plot == "registered":
         return
     assigner = staff.district_dispatcher if urgent else staff.dispatcher
@@ -185,12 +208,20 @@ def play(s: Story) -> Iterator[datetime]:
     if s.plot == "assigned":
         return
     yield s.soon(0.1, 1.5) if urgent else s.office(0.5, 6, workday=True)
-    s.act(s.handler, "sign", fields=s.plan_fields(),
-          opinion="已签收，整改方案和“五落实”已明确" if urgent else "已签收，立即组织整改")
+    s.act(
+        s.handler,
+        "sign",
+        fields=s.plan_fields(),
+        opinion="已签收，整改方案和“五落实”已明确" if urgent else "已签收，立即组织整改",
+    )
     if hz.cordon and (s.plot == "controlled" or "cordon" in s.variants or urgent):
         yield s.soon(0.1, 0.8)
-        s.act(s.acting_handler, "cordon", opinion=hz.cordon,
-              fields={"cordon": hz.cordon, "evacuated_people": rng.randint(3, 60)})
+        s.act(
+            s.acting_handler,
+            "cordon",
+            opinion=hz.cordon,
+            fields={"cordon": hz.cordon, "evacuated_people": rng.randint(3, 60)},
+        )
         if s.plot == "controlled":
             return
         yield s.days(1, 3)
@@ -207,13 +238,22 @@ def play(s: Story) -> Iterator[datetime]:
     verifier, rectifier = s.verifier, s.handler
     if s.plot == "enforcement" or ("enforce" in s.variants and s.enf_unit is not None):
         yield s.days(1, 4)
-        s.act(staff.dispatcher, "refuse", params={"unit": s.enf_unit.code},
-              opinion=f"经多次督促，责任方拒不整改，提请{s.enf_unit.name}联合执法")
+        s.act(
+            staff.dispatcher,
+            "refuse",
+            params={"unit": s.enf_unit.code},
+            opinion=f"经多次督促，责任方拒不整改，提请{s.enf_unit.name}联合执法",
+        )
         if s.plot == "enforcement":
             return
         yield s.days(2, 8)
-        s.act(s.enf_handler, "enforced", opinion="已下达责令限期改正通知书并依法处罚，督促完成整改",
-              fields={"enforcement_basis": hz.basis}, photos=1)
+        s.act(
+            s.enf_handler,
+            "enforced",
+            opinion="已下达责令限期改正通知书并依法处罚，督促完成整改",
+            fields={"enforcement_basis": hz.basis},
+            photos=1,
+        )
         verifier, rectifier = s.enf_verifier, s.enf_handler
     else:
         yield from rectify(s)
@@ -272,7 +312,11 @@ def park(s: Story) -> Iterator[datetime]:
     if s.plot == "parked":
         return
     yield s.days(8, 20)
-    s.act(s.handler if not s.officer_handles else s.staff.leader, "resume", opinion="整改资金和施工队伍已落实，恢复整改")
+    s.act(
+        s.handler if not s.officer_handles else s.staff.leader,
+        "resume",
+        opinion="整改资金和施工队伍已落实，恢复整改",
+    )
 
 
 def linger(s: Story) -> Iterator[datetime]:

@@ -169,12 +169,17 @@ def load_directory(directory: Path) -> Registry:
                 broken.add(lined.data["code"])
             continue
         if mech.code in mechanisms:
-            problems.append(lined.problem(("code",), f"机制编码 '{mech.code}' 与 {mechanisms[mech.code].file} 重复"))
+            problems.append(
+                lined.problem(("code",), f"机制编码 '{mech.code}' 与 {mechanisms[mech.code].file} 重复")
+            )
             continue
         if mech.number_prefix in prefixes:
-            problems.append(lined.problem(
-                ("number_prefix",), f"案件编号前缀 '{mech.number_prefix}' 与 {prefixes[mech.number_prefix]} 重复"
-            ))
+            problems.append(
+                lined.problem(
+                    ("number_prefix",),
+                    f"案件编号前缀 '{mech.number_prefix}' 与 {prefixes[mech.number_prefix]} 重复",
+                )
+            )
             continue
         prefixes[mech.number_prefix] = path.name
         mechanisms[mech.code] = Mechanism(mech, path.name)
@@ -191,7 +196,9 @@ def load_directory(directory: Path) -> Registry:
             problems.extend(exc.problems)
             continue
         if pack.pack in pack_files:
-            problems.append(lined.problem(("pack",), f"规则包编码 '{pack.pack}' 与 {pack_files[pack.pack]} 重复"))
+            problems.append(
+                lined.problem(("pack",), f"规则包编码 '{pack.pack}' 与 {pack_files[pack.pack]} 重复")
+            )
             continue
         pack_files[pack.pack] = name
         overlaps = pack_overlaps(pack, lined, claimed)
@@ -222,10 +229,12 @@ def pack_overlaps(pack: PackDef, lined: LinedData, claimed: dict[tuple, str]) ->
                 if other is not None and key not in mine:
                     what = f"状态 '{state}' " if state else "所有状态"
                     label = "时限" if kind == "time_limits" else "催办督办"
-                    problems.append(lined.problem(
-                        ("mechanisms", code, kind, i),
-                        f"与规则包 {other} 都为区划 '{division}' 设置了{what}的{label}，无法确定以哪个为准",
-                    ))
+                    problems.append(
+                        lined.problem(
+                            ("mechanisms", code, kind, i),
+                            f"与规则包 {other} 都为区划 '{division}' 设置了{what}的{label}，无法确定以哪个为准",
+                        )
+                    )
                 mine.add(key)
     if not problems:
         claimed.update({key: lined.file for key in mine})

@@ -196,17 +196,23 @@ def check_supervision(
             if previous is not None:
                 before_after, before_levels = previous
                 if esc.levels <= before_levels:
-                    problems.append(lined.problem(
-                        (*path, "escalate", j, "levels"),
-                        f"督办层级应逐条递增（前一条已是 {before_levels} 级，本条不会生效）",
-                    ))
+                    problems.append(
+                        lined.problem(
+                            (*path, "escalate", j, "levels"),
+                            f"督办层级应逐条递增（前一条已是 {before_levels} 级，本条不会生效）",
+                        )
+                    )
                 elif (
-                    after and before_after and after.unit == before_after.unit
+                    after
+                    and before_after
+                    and after.unit == before_after.unit
                     and after.amount <= before_after.amount
                 ):
-                    problems.append(lined.problem(
-                        (*path, "escalate", j, "after"), f"督办时间应逐条递增（前一条为 {before_after}）"
-                    ))
+                    problems.append(
+                        lined.problem(
+                            (*path, "escalate", j, "after"), f"督办时间应逐条递增（前一条为 {before_after}）"
+                        )
+                    )
             previous = (after, esc.levels)
 
 
@@ -267,13 +273,18 @@ def check_fields(mech: MechanismDef, lined: LinedData, problems: list[Problem]) 
                 problems.append(lined.problem((*path, "choices"), "选择型字段必须列出选项"))
             check_unique([c.code for c in field.choices], lined, (*path, "choices"), "code", problems)
         elif field.choices:
-            problems.append(lined.problem(
-                (*path, "choices"), f"只有 choice 或 multichoice 字段才能列出选项（本字段为 {field.type}）"
-            ))
+            problems.append(
+                lined.problem(
+                    (*path, "choices"),
+                    f"只有 choice 或 multichoice 字段才能列出选项（本字段为 {field.type}）",
+                )
+            )
         if field.max_length is not None and field.type not in ("text", "textarea"):
-            problems.append(lined.problem(
-                (*path, "max_length"), f"只有 text 或 textarea 字段才能限制长度（本字段为 {field.type}）"
-            ))
+            problems.append(
+                lined.problem(
+                    (*path, "max_length"), f"只有 text 或 textarea 字段才能限制长度（本字段为 {field.type}）"
+                )
+            )
 
 
 def check_intake(mech: MechanismDef, lined: LinedData, problems: list[Problem]) -> None:
@@ -286,14 +297,18 @@ def check_intake(mech: MechanismDef, lined: LinedData, problems: list[Problem]) 
     check_roles(intake.roles, lined, ("intake", "roles"), problems)
     for i, role in enumerate(intake.roles):
         if role == REPORTER:
-            problems.append(lined.problem(("intake", "roles", i), "上报前还没有上报人，reporter 不能作为上报角色"))
+            problems.append(
+                lined.problem(("intake", "roles", i), "上报前还没有上报人，reporter 不能作为上报角色")
+            )
     channels = {c.code for c in mech.channels}
     for role, channel in intake.channel_by_role.items():
         path = ("intake", "channel_by_role", role)
         if role not in MECHANISM_ROLES:
             problems.append(lined.problem(path, unknown_role(role)))
         elif role not in intake.roles:
-            problems.append(lined.problem(path, f"角色 '{role}' 不在 intake.roles 中，不能上报，此项不会生效"))
+            problems.append(
+                lined.problem(path, f"角色 '{role}' 不在 intake.roles 中，不能上报，此项不会生效")
+            )
         if channel not in channels:
             problems.append(lined.problem(path, unknown("channel", channel, channels)))
 
@@ -311,7 +326,11 @@ def check_transitions(
             problems.append(lined.problem((*path, "to"), unknown("state", t.to, set(states))))
         check_roles(t.roles, lined, (*path, "roles"), problems)
         if t.roles and all(role == SYSTEM for role in t.roles):
-            problems.append(lined.problem((*path, "roles"), "没有人能办理此流转：须至少列出一个人员角色（system 不能办理流转）"))
+            problems.append(
+                lined.problem(
+                    (*path, "roles"), "没有人能办理此流转：须至少列出一个人员角色（system 不能办理流转）"
+                )
+            )
         if t.approval:
             check_roles(t.approval.roles, lined, (*path, "approval", "roles"), problems)
             for j, role in enumerate(t.approval.roles):
@@ -330,12 +349,16 @@ def check_transitions(
         check_condition(t.only_if, mech, lined, (*path, "only_if"), problems)
         for j, attr in enumerate(t.sets):
             if attr == "grade" and not mech.grades:
-                problems.append(lined.problem((*path, "sets", j), "本机制没有定义等级（grades），不能设置 grade"))
+                problems.append(
+                    lined.problem((*path, "sets", j), "本机制没有定义等级（grades），不能设置 grade")
+                )
         for j, other in enumerate(t.distinct_from):
             if other not in codes:
                 problems.append(lined.problem((*path, "distinct_from", j), f"未知的流转 '{other}'"))
         if t.assign and t.clears_unit:
-            problems.append(lined.problem((*path, "clears_unit"), "不能既指派责任单位（assign）又清除责任单位"))
+            problems.append(
+                lined.problem((*path, "clears_unit"), "不能既指派责任单位（assign）又清除责任单位")
+            )
         check_deadline_mode(t, lined, path, states, problems)
 
 
@@ -343,10 +366,12 @@ def check_deadline_mode(t: Any, lined: LinedData, path: tuple, states: dict, pro
     if t.deadline == "extend" and t.to is not None:
         problems.append(lined.problem((*path, "deadline"), "延期（extend）不能同时改变状态"))
     elif t.to is None and t.deadline in ("restart", "resume"):
-        problems.append(lined.problem(
-            (*path, "deadline"),
-            f"不改变状态的流转（没有 to）须写 deadline: keep 或 extend，{t.deadline} 会重新计算本状态的时限",
-        ))
+        problems.append(
+            lined.problem(
+                (*path, "deadline"),
+                f"不改变状态的流转（没有 to）须写 deadline: keep 或 extend，{t.deadline} 会重新计算本状态的时限",
+            )
+        )
     if t.deadline == "resume" and not any(states.get(s) and states[s].clock == "stopped" for s in t.from_):
         problems.append(lined.problem((*path, "deadline"), "resume 只能从停表（clock: stopped）的状态出发"))
 
@@ -378,7 +403,9 @@ def check_graph(mech: MechanismDef, lined: LinedData) -> list[Problem]:
         elif state.kind != "closed" and not (edges[state.code] - {state.code}):
             problems.append(lined.problem(path, f"非终态 '{state.code}' 没有出口流转"))
         elif state.code not in can_close:
-            problems.append(lined.problem(path, f"从状态 '{state.code}' 出发无法到达任何终态，案件会永远无法办结"))
+            problems.append(
+                lined.problem(path, f"从状态 '{state.code}' 出发无法到达任何终态，案件会永远无法办结")
+            )
     return problems
 
 
@@ -408,7 +435,9 @@ def validate_pack(
     for i, code in enumerate(pack.divisions):
         path = ("divisions", i)
         if not re.fullmatch(r"[^\s/]+", code):
-            problems.append(lined.problem(path, f"区划编码无效：{code!r}（应为区划的编码，如 LZQ，不含空格和 /）"))
+            problems.append(
+                lined.problem(path, f"区划编码无效：{code!r}（应为区划的编码，如 LZQ，不含空格和 /）")
+            )
         elif code in seen:
             problems.append(lined.problem(path, f"重复的区划 '{code}'"))
         seen.add(code)
@@ -421,7 +450,9 @@ def validate_pack(
             problems.append(lined.problem(("mechanisms", code), f"未知的机制 '{code}'（已加载：{known}）"))
             continue
         if not override.time_limits and not override.supervision:
-            problems.append(lined.problem(("mechanisms", code), "没有覆盖任何内容（time_limits 和 supervision 都为空）"))
+            problems.append(
+                lined.problem(("mechanisms", code), "没有覆盖任何内容（time_limits 和 supervision 都为空）")
+            )
         check_limits(override.time_limits, mech, lined, ("mechanisms", code, "time_limits"), problems)
         check_supervision(override.supervision, mech, lined, ("mechanisms", code, "supervision"), problems)
     if problems:

@@ -121,7 +121,9 @@ class Membership(models.Model):
     division = models.ForeignKey(
         Division, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships"
     )
-    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships")
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships"
+    )
     active = models.BooleanField("在岗", default=True)
 
     class Meta:

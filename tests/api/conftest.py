@@ -17,8 +17,16 @@ CST = timezone(timedelta(hours=8))
 FROZEN_AT = datetime(2026, 11, 24, 10, 0, tzinfo=CST)
 
 PERSONAS = (
-    "grid_worker", "dispatcher", "handler", "verifier", "leader", "inspector",
-    "resident", "outsider", "enterprise_officer", "other_handler",
+    "grid_worker",
+    "dispatcher",
+    "handler",
+    "verifier",
+    "leader",
+    "inspector",
+    "resident",
+    "outsider",
+    "enterprise_officer",
+    "other_handler",
 )
 
 
@@ -69,8 +77,12 @@ class ApiClient:
 
 def case_body(world, **overrides) -> dict[str, Any]:
     body = {
-        "mechanism": "hazard", "title": "楼道堆放杂物堵塞消防通道", "division": world.grid.code,
-        "category": "fire", "grade": "general", "address": "和心社区3号楼2单元",
+        "mechanism": "hazard",
+        "title": "楼道堆放杂物堵塞消防通道",
+        "division": world.grid.code,
+        "category": "fire",
+        "grade": "general",
+        "address": "和心社区3号楼2单元",
     }
     body.update(overrides)
     return body
@@ -137,11 +149,17 @@ def build_case(world, key: str):
     if key == "resident":
         return report(world, world.resident, title="小区车库电动车充电", category="electrical")
     if key == "elsewhere":
-        return report(world, world.outsider, title="村道边废弃液化气罐", division=world.other_grid.code,
-                      category="gas")
+        return report(
+            world, world.outsider, title="村道边废弃液化气罐", division=world.other_grid.code, category="gas"
+        )
     if key == "enterprise":
-        return report(world, world.enterprise_officer, title="合成车间泄压阀锈蚀",
-                      division=world.other_grid.code, category="hazchem")
+        return report(
+            world,
+            world.enterprise_officer,
+            title="合成车间泄压阀锈蚀",
+            division=world.other_grid.code,
+            category="hazchem",
+        )
     case = report(world, title=f"配电箱无防护（{key}）", category="electrical")
     if key == "registered":
         act(world.dispatcher, case, "register")

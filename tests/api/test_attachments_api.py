@@ -30,8 +30,12 @@ def png_chunk(kind: bytes, data: bytes) -> bytes:
 def bomb_png() -> bytes:
     """A tiny PNG whose header claims 60000 × 60000 pixels."""
     header = struct.pack(">IIBBBBB", 60000, 60000, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", zlib.compress(b"\0" * 16))
-            + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(b"\0" * 16))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def download(client, attachment_id: int):
@@ -43,15 +47,18 @@ def download(client, attachment_id: int):
 # ---------------------------------------------------------------------------------------------- accepted
 
 
-@pytest.mark.parametrize("name,content,declared,sniffed", [
-    ("现场.jpg", image_bytes("JPEG"), "image/jpeg", "image/jpeg"),
-    ("现场.png", image_bytes("PNG"), "image/png", "image/png"),
-    ("现场.webp", webp_bytes(), "image/webp", "image/webp"),
-    ("整改报告.pdf", PDF_BYTES, "application/pdf", "application/pdf"),
-    # The name and the client's Content-Type are ignored: the bytes decide.
-    ("photo.jpg", image_bytes("PNG"), "image/jpeg", "image/png"),
-    ("scan", PDF_BYTES, "application/octet-stream", "application/pdf"),
-])
+@pytest.mark.parametrize(
+    "name,content,declared,sniffed",
+    [
+        ("现场.jpg", image_bytes("JPEG"), "image/jpeg", "image/jpeg"),
+        ("现场.png", image_bytes("PNG"), "image/png", "image/png"),
+        ("现场.webp", webp_bytes(), "image/webp", "image/webp"),
+        ("整改报告.pdf", PDF_BYTES, "application/pdf", "application/pdf"),
+        # The name and the client's Content-Type are ignored: the bytes decide.
+        ("photo.jpg", image_bytes("PNG"), "image/jpeg", "image/png"),
+        ("scan", PDF_BYTES, "application/octet-stream", "application/pdf"),
+    ],
+)
 def test_upload_accepts_images_and_pdf(api, world, name, content, declared, sniffed):
     response = api["handler"].upload(name, content, declared)
     assert response.status_code == 201, response.json()
@@ -61,8 +68,10 @@ def test_upload_accepts_images_and_pdf(api, world, name, content, declared, snif
     assert body["url"] == f"/api/v1/attachments/{body['id']}"
     stored = Attachment.objects.get(pk=body["id"])
     assert stored.uploaded_by == world.handler and stored.case is None and stored.transition is None
-    assert stored.file.name.endswith("." + {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp",
-                                            "application/pdf": "pdf"}[sniffed])
+    assert stored.file.name.endswith(
+        "."
+        + {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}[sniffed]
+    )
 
 
 # ---------------------------------------------------------------------------------------------- refused
@@ -75,14 +84,17 @@ def refused(response, code: str) -> None:
     assert [(e["field"], e["code"]) for e in body["errors"]] == [("file", code)]
 
 
-@pytest.mark.parametrize("name,content", [
-    ("setup.exe", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64),
-    ("photo.jpg", "这是一段冒充照片的文字".encode()),
-    ("photo.png", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"),
-    ("page.pdf", b"<html><body>not a pdf</body></html>"),
-    ("archive.zip", b"PK\x03\x04" + b"\x00" * 40),
-    ("anim.gif", b"GIF89a" + b"\x00" * 40),
-])
+@pytest.mark.parametrize(
+    "name,content",
+    [
+        ("setup.exe", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64),
+        ("photo.jpg", "这是一段冒充照片的文字".encode()),
+        ("photo.png", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"),
+        ("page.pdf", b"<html><body>not a pdf</body></html>"),
+        ("archive.zip", b"PK\x03\x04" + b"\x00" * 40),
+        ("anim.gif", b"GIF89a" + b"\x00" * 40),
+    ],
+)
 def test_upload_refuses_other_types(api, name, content):
     refused(api["handler"].upload(name, content, "image/jpeg"), "unsupported_type")
     assert Attachment.objects.count() == 0
@@ -99,12 +111,15 @@ def test_upload_refuses_files_over_the_limit(api, settings):
     assert Attachment.objects.count() == 2
 
 
-@pytest.mark.parametrize("name,content", [
-    ("broken.jpg", b"\xff\xd8\xff\xe0" + b"\x13\x37" * 200),
-    ("truncated.jpg", image_bytes("JPEG")[:200]),
-    ("truncated.png", image_bytes("PNG", size=(64, 64))[:60]),
-    ("garbage.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100),
-])
+@pytest.mark.parametrize(
+    "name,content",
+    [
+        ("broken.jpg", b"\xff\xd8\xff\xe0" + b"\x13\x37" * 200),
+        ("truncated.jpg", image_bytes("JPEG")[:200]),
+        ("truncated.png", image_bytes("PNG", size=(64, 64))[:60]),
+        ("garbage.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 100),
+    ],
+)
 def test_upload_refuses_corrupt_images(api, name, content):
     refused(api["handler"].upload(name, content), "corrupt_image")
     assert Attachment.objects.count() == 0
@@ -119,8 +134,9 @@ def test_upload_refuses_empty_files(api):
 
 
 def test_upload_without_a_file_is_422(api):
-    response = api["handler"].client.post("/api/v1/attachments", {},
-                                          HTTP_AUTHORIZATION=f"Bearer {api['handler'].token}")
+    response = api["handler"].client.post(
+        "/api/v1/attachments", {}, HTTP_AUTHORIZATION=f"Bearer {api['handler'].token}"
+    )
     assert response.status_code == 422
     assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("file", "missing")]
 
@@ -146,11 +162,22 @@ def test_uploader_may_download_before_use_and_nobody_else(api, world):
         assert response.status_code == 404, persona
 
 
-@pytest.mark.parametrize("persona,status", [
-    ("grid_worker", 200), ("dispatcher", 200), ("handler", 200), ("verifier", 200), ("leader", 200),
-    ("inspector", 200), ("resident", 404), ("outsider", 404), ("enterprise_officer", 404),
-    ("other_handler", 404), ("anon", 401),
-])
+@pytest.mark.parametrize(
+    "persona,status",
+    [
+        ("grid_worker", 200),
+        ("dispatcher", 200),
+        ("handler", 200),
+        ("verifier", 200),
+        ("leader", 200),
+        ("inspector", 200),
+        ("resident", 404),
+        ("outsider", 404),
+        ("enterprise_officer", 404),
+        ("other_handler", 404),
+        ("anon", 401),
+    ],
+)
 def test_after_use_only_those_who_see_the_case_may_download(api, world, persona, status):
     content = image_bytes("JPEG", color=(1, 2, 3))
     attachment = api["handler"].upload("整改后.jpg", content, "image/jpeg").json()["id"]
@@ -171,8 +198,14 @@ def test_photos_of_a_report_follow_the_case(api, world):
     attachment = api["resident"].upload("现场.png", content, "image/png").json()["id"]
     created = api["resident"].create(world, attachments=[attachment])
     assert created.status_code == 201, created.json()
-    for persona, status in {"resident": 200, "grid_worker": 200, "dispatcher": 200, "leader": 200,
-                            "handler": 404, "outsider": 404}.items():
+    for persona, status in {
+        "resident": 200,
+        "grid_worker": 200,
+        "dispatcher": 200,
+        "leader": 200,
+        "handler": 404,
+        "outsider": 404,
+    }.items():
         assert download(api[persona], attachment)[0].status_code == status, persona
 
 
@@ -206,7 +239,8 @@ def test_a_used_attachment_cannot_be_used_again(api, world):
     response = api["handler"].transition(other.number, "rectified", attachments=[shot])
     assert response.status_code == 422
     assert {(e["field"], e["code"]) for e in response.json()["errors"]} == {
-        ("attachments", "unknown_attachment"), ("attachments", "photos_required"),
+        ("attachments", "unknown_attachment"),
+        ("attachments", "photos_required"),
     }
 
 

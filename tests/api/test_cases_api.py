@@ -85,15 +85,30 @@ def errors_of(response) -> dict[str, str]:
     return {e["field"]: e["code"] for e in body["errors"]}
 
 
-@pytest.mark.parametrize("body,expected", [
-    pytest.param({}, dict.fromkeys(("mechanism", "title", "division", "category"), "missing"), id="empty"),
-    pytest.param({"title": 5, "lat": "north", "fields": [], "attachments": ["x"], "titel": "typo"},
-                 {"title": "string_type", "lat": "decimal_parsing", "fields": "dict_type",
-                  "attachments.0": "int_parsing", "titel": "extra_forbidden"}, id="types"),
-    pytest.param({"title": "长" * 501, "address": "址" * 301, "external_id": "x" * 101},
-                 {"title": "string_too_long", "address": "string_too_long", "external_id": "string_too_long"},
-                 id="lengths"),
-])
+@pytest.mark.parametrize(
+    "body,expected",
+    [
+        pytest.param(
+            {}, dict.fromkeys(("mechanism", "title", "division", "category"), "missing"), id="empty"
+        ),
+        pytest.param(
+            {"title": 5, "lat": "north", "fields": [], "attachments": ["x"], "titel": "typo"},
+            {
+                "title": "string_type",
+                "lat": "decimal_parsing",
+                "fields": "dict_type",
+                "attachments.0": "int_parsing",
+                "titel": "extra_forbidden",
+            },
+            id="types",
+        ),
+        pytest.param(
+            {"title": "长" * 501, "address": "址" * 301, "external_id": "x" * 101},
+            {"title": "string_too_long", "address": "string_too_long", "external_id": "string_too_long"},
+            id="lengths",
+        ),
+    ],
+)
 def test_create_schema_errors_are_one_entry_per_field(api, world, body, expected):
     dropped = {k for k, c in expected.items() if c == "missing"}
     full = {k: v for k, v in case_body(world).items() if k not in dropped}
@@ -103,20 +118,38 @@ def test_create_schema_errors_are_one_entry_per_field(api, world, body, expected
     assert Case.objects.count() == 0
 
 
-@pytest.mark.parametrize("overrides,expected", [
-    pytest.param({"mechanism": "nosuch"}, {"mechanism": "unknown_mechanism"}, id="mechanism"),
-    pytest.param({"division": "NOPE"}, {"division": "unknown_division"}, id="division"),
-    pytest.param(
-        {"title": "   ", "category": "ufo", "grade": "catastrophic", "lat": "91", "lon": "200",
-         "fields": {"funds": "lots", "nosuch": 1}, "attachments": [999]},
-        {"title": "required", "category": "invalid_choice", "grade": "invalid_choice", "lat": "out_of_range",
-         "lon": "out_of_range", "fields.funds": "invalid", "fields.nosuch": "unknown_field",
-         "attachments": "unknown_attachment"},
-        id="every-field-at-once",
-    ),
-    pytest.param({"title": "标" * 201, "lat": "36.19"}, {"title": "too_long", "lon": "required"},
-                 id="title-lat"),
-])
+@pytest.mark.parametrize(
+    "overrides,expected",
+    [
+        pytest.param({"mechanism": "nosuch"}, {"mechanism": "unknown_mechanism"}, id="mechanism"),
+        pytest.param({"division": "NOPE"}, {"division": "unknown_division"}, id="division"),
+        pytest.param(
+            {
+                "title": "   ",
+                "category": "ufo",
+                "grade": "catastrophic",
+                "lat": "91",
+                "lon": "200",
+                "fields": {"funds": "lots", "nosuch": 1},
+                "attachments": [999],
+            },
+            {
+                "title": "required",
+                "category": "invalid_choice",
+                "grade": "invalid_choice",
+                "lat": "out_of_range",
+                "lon": "out_of_range",
+                "fields.funds": "invalid",
+                "fields.nosuch": "unknown_field",
+                "attachments": "unknown_attachment",
+            },
+            id="every-field-at-once",
+        ),
+        pytest.param(
+            {"title": "标" * 201, "lat": "36.19"}, {"title": "too_long", "lon": "required"}, id="title-lat"
+        ),
+    ],
+)
 def test_create_content_errors_are_one_entry_per_field(api, world, overrides, expected):
     response = api["grid_worker"].create(world, **overrides)
     assert response.status_code == 422
@@ -166,12 +199,27 @@ def dataset(world, frozen):
     frozen.move_to(datetime(2026, 11, 20, 9, 0, tzinfo=CST))
     fire = report(world, title="楼道堆放杂物", address="和心社区3号楼")
     frozen.move_to(datetime(2026, 11, 23, 9, 0, tzinfo=CST))
-    gas = report(world, world.dispatcher, title="餐馆燃气软管老化", division=world.community.code,
-                 category="gas", grade="larger", channel="hotline", address="和心社区底商")
+    gas = report(
+        world,
+        world.dispatcher,
+        title="餐馆燃气软管老化",
+        division=world.community.code,
+        category="gas",
+        grade="larger",
+        channel="hotline",
+        address="和心社区底商",
+    )
     act(world.dispatcher, gas, "register")
     frozen.move_to(datetime(2026, 11, 24, 7, 30, tzinfo=CST))  # still 11-23 in UTC: dates are local
-    building = report(world, world.leader, title="自建房墙体开裂", division=world.other_grid.code,
-                      category="building", grade="major", channel="inspection")
+    building = report(
+        world,
+        world.leader,
+        title="自建房墙体开裂",
+        division=world.other_grid.code,
+        category="building",
+        grade="major",
+        channel="inspection",
+    )
     act(world.leader, building, "register")
     act(world.leader, building, "assign", params={"unit": world.workshop.code})
     electric = report(world, world.resident, title="电动车楼道充电", category="electrical")
@@ -196,47 +244,50 @@ ELECTRIC, CLOSED = "电动车楼道充电", "消防栓被圈占"
 ALL = {FIRE, GAS, BUILDING, ELECTRIC, CLOSED}
 
 
-@pytest.mark.parametrize("params,expected", [
-    ({}, ALL),
-    ({"mechanism": "hazard"}, ALL),
-    ({"state": "reported"}, {FIRE}),
-    ({"state": ["reported", "registered"]}, {FIRE, GAS}),
-    ({"state": ["rectifying", "rejected"]}, {ELECTRIC, CLOSED}),
-    ({"state_kind": "closed"}, {CLOSED}),
-    ({"state_kind": "waiting"}, {BUILDING}),
-    ({"unit": "LZQ-YJJ"}, {ELECTRIC}),
-    ({"unit": "QY-JRHG"}, {BUILDING}),  # the enterprise's subtree holds the workshop the case went to
-    ({"unit": "QY-JRHG-01"}, {BUILDING}),
-    ({"unit": "LZQ-SWJ"}, set()),
-    ({"division": "LZQ"}, ALL),
-    ({"division": "WMJD"}, {FIRE, GAS, ELECTRIC, CLOSED}),
-    ({"division": "WMJD-HX"}, {FIRE, GAS, ELECTRIC, CLOSED}),
-    ({"division": "WMJD-HX-01"}, {FIRE, ELECTRIC, CLOSED}),  # the gas case sits on the community itself
-    ({"division": "XBTZ"}, {BUILDING}),
-    ({"grade": "major"}, {BUILDING}),
-    ({"grade": "larger"}, {GAS}),
-    ({"grade": "general"}, {FIRE, ELECTRIC, CLOSED}),
-    ({"category": "gas"}, {GAS}),
-    ({"category": "fire"}, {FIRE, CLOSED}),
-    ({"channel": "resident"}, {ELECTRIC}),
-    ({"channel": "hotline"}, {GAS}),
-    ({"channel": "grid"}, {FIRE, CLOSED}),
-    ({"overdue": "true"}, {ELECTRIC}),
-    ({"overdue": "false"}, {FIRE, GAS, BUILDING, CLOSED}),
-    ({"created_from": "2026-11-23"}, {GAS, BUILDING, ELECTRIC, CLOSED}),
-    ({"created_to": "2026-11-20"}, {FIRE}),
-    ({"created_to": "2026-11-23"}, {FIRE, GAS}),
-    ({"created_from": "2026-11-24"}, {BUILDING, ELECTRIC, CLOSED}),
-    ({"created_from": "2026-11-23", "created_to": "2026-11-23"}, {GAS}),
-    ({"created_from": "2026-11-21", "created_to": "2026-11-22"}, set()),
-    ({"q": "杂物"}, {FIRE}),
-    ({"q": "底商"}, {GAS}),  # the address
-    ({"q": "楼道"}, {FIRE, ELECTRIC}),
-    ({"q": "楼道 充电"}, {ELECTRIC}),  # every word must match
-    ({"q": "YH-2026-000002"}, {GAS}),  # the number
-    ({"q": "不存在的词"}, set()),
-    ({"division": "WMJD", "state": "reported", "category": "fire", "overdue": "false"}, {FIRE}),
-])
+@pytest.mark.parametrize(
+    "params,expected",
+    [
+        ({}, ALL),
+        ({"mechanism": "hazard"}, ALL),
+        ({"state": "reported"}, {FIRE}),
+        ({"state": ["reported", "registered"]}, {FIRE, GAS}),
+        ({"state": ["rectifying", "rejected"]}, {ELECTRIC, CLOSED}),
+        ({"state_kind": "closed"}, {CLOSED}),
+        ({"state_kind": "waiting"}, {BUILDING}),
+        ({"unit": "LZQ-YJJ"}, {ELECTRIC}),
+        ({"unit": "QY-JRHG"}, {BUILDING}),  # the enterprise's subtree holds the workshop the case went to
+        ({"unit": "QY-JRHG-01"}, {BUILDING}),
+        ({"unit": "LZQ-SWJ"}, set()),
+        ({"division": "LZQ"}, ALL),
+        ({"division": "WMJD"}, {FIRE, GAS, ELECTRIC, CLOSED}),
+        ({"division": "WMJD-HX"}, {FIRE, GAS, ELECTRIC, CLOSED}),
+        ({"division": "WMJD-HX-01"}, {FIRE, ELECTRIC, CLOSED}),  # the gas case sits on the community itself
+        ({"division": "XBTZ"}, {BUILDING}),
+        ({"grade": "major"}, {BUILDING}),
+        ({"grade": "larger"}, {GAS}),
+        ({"grade": "general"}, {FIRE, ELECTRIC, CLOSED}),
+        ({"category": "gas"}, {GAS}),
+        ({"category": "fire"}, {FIRE, CLOSED}),
+        ({"channel": "resident"}, {ELECTRIC}),
+        ({"channel": "hotline"}, {GAS}),
+        ({"channel": "grid"}, {FIRE, CLOSED}),
+        ({"overdue": "true"}, {ELECTRIC}),
+        ({"overdue": "false"}, {FIRE, GAS, BUILDING, CLOSED}),
+        ({"created_from": "2026-11-23"}, {GAS, BUILDING, ELECTRIC, CLOSED}),
+        ({"created_to": "2026-11-20"}, {FIRE}),
+        ({"created_to": "2026-11-23"}, {FIRE, GAS}),
+        ({"created_from": "2026-11-24"}, {BUILDING, ELECTRIC, CLOSED}),
+        ({"created_from": "2026-11-23", "created_to": "2026-11-23"}, {GAS}),
+        ({"created_from": "2026-11-21", "created_to": "2026-11-22"}, set()),
+        ({"q": "杂物"}, {FIRE}),
+        ({"q": "底商"}, {GAS}),  # the address
+        ({"q": "楼道"}, {FIRE, ELECTRIC}),
+        ({"q": "楼道 充电"}, {ELECTRIC}),  # every word must match
+        ({"q": "YH-2026-000002"}, {GAS}),  # the number
+        ({"q": "不存在的词"}, set()),
+        ({"division": "WMJD", "state": "reported", "category": "fire", "overdue": "false"}, {FIRE}),
+    ],
+)
 def test_list_filters(api, dataset, params, expected):
     assert listed(api["leader"], params) == expected
 
@@ -249,23 +300,26 @@ def test_filters_never_widen_what_a_person_sees(api, dataset):
     assert listed(api["handler"], {"unit": "LZQ-SWJ"}) == set()
 
 
-@pytest.mark.parametrize("params,expected", [
-    ({"unit": "NOPE"}, {"unit": "unknown_unit"}),
-    ({"mechanism": "demand"}, {"mechanism": "unknown_mechanism"}),
-    ({"division": "NOPE"}, {"division": "unknown_division"}),
-    ({"unit": "NOPE", "division": "NOPE"}, {"unit": "unknown_unit", "division": "unknown_division"}),
-    ({"created_from": "2026-11-24", "created_to": "2026-11-20"}, {"created_from": "invalid_range"}),
-    ({"created_from": "2026-13-01"}, {"created_from": "date_from_datetime_parsing"}),
-    ({"overdue": "maybe"}, {"overdue": "bool_parsing"}),
-    ({"state_kind": "sleeping"}, {"state_kind": "invalid_choice"}),
-    ({"limit": "many"}, {"limit": "int_parsing"}),
-    ({"limit": 0}, {"limit": "out_of_range"}),
-    ({"limit": 201}, {"limit": "out_of_range"}),
-    ({"cursor": "!!!"}, {"cursor": "invalid_cursor"}),
-    ({"cursor": "bm9wZQ"}, {"cursor": "invalid_cursor"}),  # base64 of "nope"
-    ({"cursor": "eHg6MQ"}, {"cursor": "invalid_cursor"}),  # base64 of "xx:1"
-    ({"cursor": "aWQ6YWJj"}, {"cursor": "invalid_cursor"}),  # base64 of "id:abc"
-])
+@pytest.mark.parametrize(
+    "params,expected",
+    [
+        ({"unit": "NOPE"}, {"unit": "unknown_unit"}),
+        ({"mechanism": "demand"}, {"mechanism": "unknown_mechanism"}),
+        ({"division": "NOPE"}, {"division": "unknown_division"}),
+        ({"unit": "NOPE", "division": "NOPE"}, {"unit": "unknown_unit", "division": "unknown_division"}),
+        ({"created_from": "2026-11-24", "created_to": "2026-11-20"}, {"created_from": "invalid_range"}),
+        ({"created_from": "2026-13-01"}, {"created_from": "date_from_datetime_parsing"}),
+        ({"overdue": "maybe"}, {"overdue": "bool_parsing"}),
+        ({"state_kind": "sleeping"}, {"state_kind": "invalid_choice"}),
+        ({"limit": "many"}, {"limit": "int_parsing"}),
+        ({"limit": 0}, {"limit": "out_of_range"}),
+        ({"limit": 201}, {"limit": "out_of_range"}),
+        ({"cursor": "!!!"}, {"cursor": "invalid_cursor"}),
+        ({"cursor": "bm9wZQ"}, {"cursor": "invalid_cursor"}),  # base64 of "nope"
+        ({"cursor": "eHg6MQ"}, {"cursor": "invalid_cursor"}),  # base64 of "xx:1"
+        ({"cursor": "aWQ6YWJj"}, {"cursor": "invalid_cursor"}),  # base64 of "id:abc"
+    ],
+)
 def test_bad_list_parameters_are_422(api, dataset, params, expected):
     response = api["leader"].get("/cases", params)
     assert response.status_code == 422
@@ -333,10 +387,16 @@ def list_queries(client: ApiClient, params=None) -> tuple[int, int]:
     return len(ctx.captured_queries), len(response.json()["items"])
 
 
-@pytest.mark.parametrize("persona,params", [
-    ("leader", {}), ("grid_worker", {}), ("handler", {}), ("resident", {}),
-    ("leader", {"division": "WMJD", "unit": "LZQ-YJJ", "state": ["rectifying", "reported"], "q": "隐患"}),
-])
+@pytest.mark.parametrize(
+    "persona,params",
+    [
+        ("leader", {}),
+        ("grid_worker", {}),
+        ("handler", {}),
+        ("resident", {}),
+        ("leader", {"division": "WMJD", "unit": "LZQ-YJJ", "state": ["rectifying", "reported"], "q": "隐患"}),
+    ],
+)
 def test_list_query_count_does_not_grow_with_cases(
     api, world, persona, params, django_assert_max_num_queries
 ):
@@ -396,7 +456,10 @@ def test_detail_has_history_in_order_with_hashes(api, world, photo):
     assert [h["seq"] for h in history] == [1, 2, 3, 4, 5, 6]
     assert [h["code"] for h in history] == ["create", "register", "assign", "sign", "urge", "rectified"]
     assert [(h["from_state"], h["to_state"]) for h in history][:4] == [
-        ("", "reported"), ("reported", "registered"), ("registered", "assigned"), ("assigned", "rectifying"),
+        ("", "reported"),
+        ("reported", "registered"),
+        ("registered", "assigned"),
+        ("assigned", "rectifying"),
     ]
     rows = list(Transition.objects.filter(case=case).order_by("seq"))
     assert [h["hash"] for h in history] == [r.hash for r in rows]
@@ -409,14 +472,17 @@ def test_detail_has_history_in_order_with_hashes(api, world, photo):
     assert body["version"] == 6 and body["state"] == "verifying"
 
 
-@pytest.mark.parametrize("persona,expected", [
-    ("dispatcher", {"cordon", "refuse", "urge"}),
-    ("leader", {"cordon", "refuse", "urge"}),
-    ("handler", {"cordon", "rectified", "extend", "refuse", "park"}),
-    ("grid_worker", {"cordon"}),
-    ("verifier", set()),
-    ("inspector", {"urge", "flag"}),
-])
+@pytest.mark.parametrize(
+    "persona,expected",
+    [
+        ("dispatcher", {"cordon", "refuse", "urge"}),
+        ("leader", {"cordon", "refuse", "urge"}),
+        ("handler", {"cordon", "rectified", "extend", "refuse", "park"}),
+        ("grid_worker", {"cordon"}),
+        ("verifier", set()),
+        ("inspector", {"urge", "flag"}),
+    ],
+)
 def test_detail_lists_the_actions_open_to_the_caller(api, world, persona, expected):
     case = report(world)
     to_rectifying(world, case)
@@ -431,7 +497,9 @@ def test_detail_lists_the_actions_open_to_the_caller(api, world, persona, expect
 def test_actions_of_a_fresh_report(api, world):
     case = report(world)
     assert {a["code"] for a in api["dispatcher"].get(f"/cases/{case.number}").json()["actions"]} == {
-        "register", "reject", "fix_on_spot",
+        "register",
+        "reject",
+        "fix_on_spot",
     }
     gw = {a["code"]: a for a in api["grid_worker"].get(f"/cases/{case.number}").json()["actions"]}
     assert set(gw) == {"fix_on_spot"} and gw["fix_on_spot"]["photos"] == 1
@@ -462,8 +530,9 @@ def test_unknown_refs_are_404(api, world):
 
 def test_transition_ok_returns_the_new_detail(api, world):
     case = report(world)
-    response = api["dispatcher"].transition(case.number, "register", expected_version=1,
-                                            params={"grade": "larger", "category": "gas"})
+    response = api["dispatcher"].transition(
+        case.number, "register", expected_version=1, params={"grade": "larger", "category": "gas"}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["state"] == "registered" and body["version"] == 2
@@ -501,8 +570,9 @@ def test_stale_expected_version_is_409_and_writes_nothing(api, world):
     before = api["dispatcher"].get(f"/cases/{case.number}").json()
     first = api["leader"].transition(case.number, "register", expected_version=before["version"])
     assert first.status_code == 200
-    late = api["dispatcher"].transition(case.number, "reject", expected_version=before["version"],
-                                        opinion="不属实")
+    late = api["dispatcher"].transition(
+        case.number, "reject", expected_version=before["version"], opinion="不属实"
+    )
     assert late.status_code == 409 and late.json()["code"] == "stale_version"
     after = refresh(case)
     assert after.state == "registered" and after.version == before["version"] + 1
@@ -550,7 +620,9 @@ def test_transition_schema_errors(api, world):
     response = api["dispatcher"].post(f"/cases/{case.number}/transitions", body)
     assert response.status_code == 422
     assert errors_of(response) == {
-        "code": "missing", "params": "dict_type", "expected_version": "int_parsing",
+        "code": "missing",
+        "params": "dict_type",
+        "expected_version": "int_parsing",
         "atachments": "extra_forbidden",
     }
     response = api["dispatcher"].transition(case.number, "nosuch")
@@ -590,8 +662,9 @@ def extension(api, world):
     """A rectifying case (due 2026-12-01 end of day) whose handler asked for 3 more working days."""
     case = report(world)
     to_rectifying(world, case)
-    response = api["handler"].transition(case.number, "extend", params={"extend_by": "3 工作日"},
-                                         opinion="整改材料未到货")
+    response = api["handler"].transition(
+        case.number, "extend", params={"extend_by": "3 工作日"}, opinion="整改材料未到货"
+    )
     assert response.status_code == 200, response.json()
     return refresh(case)
 
@@ -681,10 +754,15 @@ def test_a_move_to_another_state_lapses_a_waiting_request(api, extension, photo,
     assert response.json()["history"][-1]["changes"]["pending_lapsed"] == ["extend", None]
 
 
-@pytest.mark.parametrize("extend_by,code", [
-    ("", "invalid_duration"), ("三天", "invalid_duration"), ("3 fortnights", "invalid_duration"),
-    ("0 工作日", "invalid_duration"),
-])
+@pytest.mark.parametrize(
+    "extend_by,code",
+    [
+        ("", "invalid_duration"),
+        ("三天", "invalid_duration"),
+        ("3 fortnights", "invalid_duration"),
+        ("0 工作日", "invalid_duration"),
+    ],
+)
 def test_extension_needs_a_valid_duration(api, world, extend_by, code):
     case = report(world)
     to_rectifying(world, case)
@@ -709,8 +787,15 @@ def test_openapi_docs(client):
     assert response.status_code == 200
     schema = json.loads(response.content)
     paths = schema["paths"]
-    for path in ("/mechanisms", "/cases", "/cases/{ref}", "/cases/{ref}/transitions", "/cases/{ref}/decision",
-                 "/attachments", "/attachments/{attachment_id}"):
+    for path in (
+        "/mechanisms",
+        "/cases",
+        "/cases/{ref}",
+        "/cases/{ref}/transitions",
+        "/cases/{ref}/decision",
+        "/attachments",
+        "/attachments/{attachment_id}",
+    ):
         assert "/api/v1" + path in paths, path
     assert set(schema["components"]["securitySchemes"]) == {"TokenAuth", "SessionAuth"}
 

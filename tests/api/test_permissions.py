@@ -24,16 +24,16 @@ EVERYONE = (*PERSONAS, "anon")
 # Which scenario cases each persona sees, in GET /cases and GET /cases/{ref}.
 GRID_CASES = {"reported", "registered", "assigned", "rectifying", "resident"}
 VISIBLE: dict[str, set[str]] = {
-    "grid_worker": GRID_CASES,                       # their grid
-    "dispatcher": GRID_CASES,                        # their street's subtree
-    "handler": {"assigned", "rectifying"},           # only what is assigned to their unit
+    "grid_worker": GRID_CASES,  # their grid
+    "dispatcher": GRID_CASES,  # their street's subtree
+    "handler": {"assigned", "rectifying"},  # only what is assigned to their unit
     "verifier": {"assigned", "rectifying"},
-    "leader": set(SCENARIO),                         # the district
-    "inspector": set(SCENARIO),                      # discipline inspectors read everything
-    "resident": {"resident"},                        # only what they reported
-    "outsider": {"elsewhere", "enterprise"},         # their own (other) grid
-    "enterprise_officer": {"enterprise"},            # what they reported; nothing is assigned to them
-    "other_handler": set(),                          # another unit: nothing before assignment to it
+    "leader": set(SCENARIO),  # the district
+    "inspector": set(SCENARIO),  # discipline inspectors read everything
+    "resident": {"resident"},  # only what they reported
+    "outsider": {"elsewhere", "enterprise"},  # their own (other) grid
+    "enterprise_officer": {"enterprise"},  # what they reported; nothing is assigned to them
+    "other_handler": set(),  # another unit: nothing before assignment to it
 }
 
 
@@ -83,16 +83,31 @@ def test_detail_is_200_when_visible_and_404_otherwise(api, scenario, persona):
 
 # POST /cases at 和心社区第一网格 (五马街道 > 和心社区) and at 白兔村第一网格 (西白兔镇 > 白兔村).
 CREATE_AT_GRID = {
-    "grid_worker": 201, "dispatcher": 201, "handler": 403, "verifier": 403, "leader": 201,
+    "grid_worker": 201,
+    "dispatcher": 201,
+    "handler": 403,
+    "verifier": 403,
+    "leader": 201,
     "inspector": 403,  # discipline inspectors read, flag and urge; they do not file cases
     "resident": 201,  # residents may report anywhere
-    "outsider": 403, "enterprise_officer": 403, "other_handler": 403, "anon": 401,
+    "outsider": 403,
+    "enterprise_officer": 403,
+    "other_handler": 403,
+    "anon": 401,
 }
 CREATE_AT_OTHER_GRID = {
-    **CREATE_AT_GRID, "grid_worker": 403, "dispatcher": 403, "outsider": 201, "enterprise_officer": 201,
+    **CREATE_AT_GRID,
+    "grid_worker": 403,
+    "dispatcher": 403,
+    "outsider": 201,
+    "enterprise_officer": 201,
 }
-CHANNEL_OF = {"grid_worker": "grid", "resident": "resident", "outsider": "grid",
-              "enterprise_officer": "self_check"}
+CHANNEL_OF = {
+    "grid_worker": "grid",
+    "resident": "resident",
+    "outsider": "grid",
+    "enterprise_officer": "self_check",
+}
 
 
 @pytest.mark.parametrize("persona", EVERYONE)
@@ -116,41 +131,132 @@ OK, FORBIDDEN, HIDDEN, ANON = 200, 403, 404, 401
 
 # (scenario case, transition, body, {persona: status}): one row per question worth asking.
 TRANSITION_MATRIX = [
-    ("reported", "register", {}, {
-        "grid_worker": FORBIDDEN, "dispatcher": OK, "handler": HIDDEN, "verifier": HIDDEN, "leader": OK,
-        "inspector": FORBIDDEN, "resident": HIDDEN, "outsider": HIDDEN, "enterprise_officer": HIDDEN,
-        "other_handler": HIDDEN, "anon": ANON,
-    }),
-    ("resident", "register", {}, {  # the resident sees their own report but cannot act on it
-        "grid_worker": FORBIDDEN, "dispatcher": OK, "handler": HIDDEN, "verifier": HIDDEN, "leader": OK,
-        "inspector": FORBIDDEN, "resident": FORBIDDEN, "outsider": HIDDEN, "enterprise_officer": HIDDEN,
-        "other_handler": HIDDEN, "anon": ANON,
-    }),
-    ("registered", "assign", {"params": {"unit": "LZQ-YJJ"}}, {
-        "grid_worker": FORBIDDEN, "dispatcher": OK, "handler": HIDDEN, "verifier": HIDDEN, "leader": OK,
-        "inspector": FORBIDDEN, "resident": HIDDEN, "outsider": HIDDEN, "enterprise_officer": HIDDEN,
-        "other_handler": HIDDEN, "anon": ANON,
-    }),
-    ("assigned", "sign", {}, {
-        "grid_worker": FORBIDDEN, "dispatcher": FORBIDDEN, "handler": OK, "verifier": FORBIDDEN,
-        "leader": FORBIDDEN, "inspector": FORBIDDEN, "resident": HIDDEN, "outsider": HIDDEN,
-        "enterprise_officer": HIDDEN, "other_handler": HIDDEN, "anon": ANON,
-    }),
-    ("rectifying", "urge", {}, {
-        "grid_worker": FORBIDDEN, "dispatcher": OK, "handler": FORBIDDEN, "verifier": FORBIDDEN, "leader": OK,
-        "inspector": OK, "resident": HIDDEN, "outsider": HIDDEN, "enterprise_officer": HIDDEN,
-        "other_handler": HIDDEN, "anon": ANON,
-    }),
-    ("rectifying", "flag", {}, {
-        "grid_worker": FORBIDDEN, "dispatcher": FORBIDDEN, "handler": FORBIDDEN, "verifier": FORBIDDEN,
-        "leader": FORBIDDEN, "inspector": OK, "resident": HIDDEN, "outsider": HIDDEN,
-        "enterprise_officer": HIDDEN, "other_handler": HIDDEN, "anon": ANON,
-    }),
-    ("elsewhere", "flag", {}, {  # inspectors flag anywhere, even in another street
-        "grid_worker": HIDDEN, "dispatcher": HIDDEN, "handler": HIDDEN, "verifier": HIDDEN,
-        "leader": FORBIDDEN, "inspector": OK, "resident": HIDDEN, "outsider": FORBIDDEN,
-        "enterprise_officer": HIDDEN, "other_handler": HIDDEN, "anon": ANON,
-    }),
+    (
+        "reported",
+        "register",
+        {},
+        {
+            "grid_worker": FORBIDDEN,
+            "dispatcher": OK,
+            "handler": HIDDEN,
+            "verifier": HIDDEN,
+            "leader": OK,
+            "inspector": FORBIDDEN,
+            "resident": HIDDEN,
+            "outsider": HIDDEN,
+            "enterprise_officer": HIDDEN,
+            "other_handler": HIDDEN,
+            "anon": ANON,
+        },
+    ),
+    (
+        "resident",
+        "register",
+        {},
+        {  # the resident sees their own report but cannot act on it
+            "grid_worker": FORBIDDEN,
+            "dispatcher": OK,
+            "handler": HIDDEN,
+            "verifier": HIDDEN,
+            "leader": OK,
+            "inspector": FORBIDDEN,
+            "resident": FORBIDDEN,
+            "outsider": HIDDEN,
+            "enterprise_officer": HIDDEN,
+            "other_handler": HIDDEN,
+            "anon": ANON,
+        },
+    ),
+    (
+        "registered",
+        "assign",
+        {"params": {"unit": "LZQ-YJJ"}},
+        {
+            "grid_worker": FORBIDDEN,
+            "dispatcher": OK,
+            "handler": HIDDEN,
+            "verifier": HIDDEN,
+            "leader": OK,
+            "inspector": FORBIDDEN,
+            "resident": HIDDEN,
+            "outsider": HIDDEN,
+            "enterprise_officer": HIDDEN,
+            "other_handler": HIDDEN,
+            "anon": ANON,
+        },
+    ),
+    (
+        "assigned",
+        "sign",
+        {},
+        {
+            "grid_worker": FORBIDDEN,
+            "dispatcher": FORBIDDEN,
+            "handler": OK,
+            "verifier": FORBIDDEN,
+            "leader": FORBIDDEN,
+            "inspector": FORBIDDEN,
+            "resident": HIDDEN,
+            "outsider": HIDDEN,
+            "enterprise_officer": HIDDEN,
+            "other_handler": HIDDEN,
+            "anon": ANON,
+        },
+    ),
+    (
+        "rectifying",
+        "urge",
+        {},
+        {
+            "grid_worker": FORBIDDEN,
+            "dispatcher": OK,
+            "handler": FORBIDDEN,
+            "verifier": FORBIDDEN,
+            "leader": OK,
+            "inspector": OK,
+            "resident": HIDDEN,
+            "outsider": HIDDEN,
+            "enterprise_officer": HIDDEN,
+            "other_handler": HIDDEN,
+            "anon": ANON,
+        },
+    ),
+    (
+        "rectifying",
+        "flag",
+        {},
+        {
+            "grid_worker": FORBIDDEN,
+            "dispatcher": FORBIDDEN,
+            "handler": FORBIDDEN,
+            "verifier": FORBIDDEN,
+            "leader": FORBIDDEN,
+            "inspector": OK,
+            "resident": HIDDEN,
+            "outsider": HIDDEN,
+            "enterprise_officer": HIDDEN,
+            "other_handler": HIDDEN,
+            "anon": ANON,
+        },
+    ),
+    (
+        "elsewhere",
+        "flag",
+        {},
+        {  # inspectors flag anywhere, even in another street
+            "grid_worker": HIDDEN,
+            "dispatcher": HIDDEN,
+            "handler": HIDDEN,
+            "verifier": HIDDEN,
+            "leader": FORBIDDEN,
+            "inspector": OK,
+            "resident": HIDDEN,
+            "outsider": FORBIDDEN,
+            "enterprise_officer": HIDDEN,
+            "other_handler": HIDDEN,
+            "anon": ANON,
+        },
+    ),
 ]
 
 
@@ -187,17 +293,26 @@ def test_transition(api, world, key, code, body, persona, status):
 # POST /cases/{ref}/decision on a rectifying case where the handler asked for 延期
 # (approvers: leader, dispatcher).
 DECISION_MATRIX = {
-    "grid_worker": FORBIDDEN, "dispatcher": OK, "handler": FORBIDDEN, "verifier": FORBIDDEN, "leader": OK,
-    "inspector": FORBIDDEN, "resident": HIDDEN, "outsider": HIDDEN, "enterprise_officer": HIDDEN,
-    "other_handler": HIDDEN, "anon": ANON,
+    "grid_worker": FORBIDDEN,
+    "dispatcher": OK,
+    "handler": FORBIDDEN,
+    "verifier": FORBIDDEN,
+    "leader": OK,
+    "inspector": FORBIDDEN,
+    "resident": HIDDEN,
+    "outsider": HIDDEN,
+    "enterprise_officer": HIDDEN,
+    "other_handler": HIDDEN,
+    "anon": ANON,
 }
 
 
 @pytest.mark.parametrize("persona", EVERYONE)
 def test_decision(api, world, persona):
     case = build_case(world, "rectifying")
-    asked = api["handler"].transition(case.number, "extend", params={"extend_by": "3 工作日"},
-                                      opinion="材料未到货")
+    asked = api["handler"].transition(
+        case.number, "extend", params={"extend_by": "3 工作日"}, opinion="材料未到货"
+    )
     assert asked.status_code == 200 and asked.json()["pending"]["code"] == "extend"
     before = refresh(case)
     response = api[persona].post(f"/cases/{case.number}/decision", {"approve": True, "opinion": "同意"})
@@ -243,8 +358,13 @@ def test_download(api, world, photo, persona):
 # ---------------------------------------------------------------------------------------------- credentials
 
 ENDPOINTS = [
-    ("GET", "/mechanisms"), ("POST", "/cases"), ("GET", "/cases"), ("GET", "/cases/{ref}"),
-    ("POST", "/cases/{ref}/transitions"), ("POST", "/cases/{ref}/decision"), ("POST", "/attachments"),
+    ("GET", "/mechanisms"),
+    ("POST", "/cases"),
+    ("GET", "/cases"),
+    ("GET", "/cases/{ref}"),
+    ("POST", "/cases/{ref}/transitions"),
+    ("POST", "/cases/{ref}/decision"),
+    ("POST", "/attachments"),
     ("GET", "/attachments/{attachment}"),
 ]
 
@@ -337,8 +457,9 @@ def test_session_auth_reads_and_writes_with_csrf(world):
 
     secret = get_random_string(32)
     browser.cookies["csrftoken"] = secret
-    created = browser.post("/api/v1/cases", case_body(world), content_type="application/json",
-                           HTTP_X_CSRFTOKEN=secret)
+    created = browser.post(
+        "/api/v1/cases", case_body(world), content_type="application/json", HTTP_X_CSRFTOKEN=secret
+    )
     assert created.status_code == 201, created.json()
 
 

@@ -7,8 +7,14 @@ from taizhang.cases.create import CaseInput, do_create_case
 
 
 def report(world, user=None, **kw):
-    data = dict(mechanism="hazard", title="楼道堆放杂物堵塞消防通道", division=world.grid.code, category="fire",
-                grade="general", address="和心社区3号楼2单元")
+    data = dict(
+        mechanism="hazard",
+        title="楼道堆放杂物堵塞消防通道",
+        division=world.grid.code,
+        category="fire",
+        grade="general",
+        address="和心社区3号楼2单元",
+    )
     data.update(kw)
     case, _ = do_create_case(user or world.grid_worker, CaseInput(**data))
     return case

@@ -17,9 +17,13 @@ def test_verify_reports_intact_chains(world, capsys):
 def test_verify_names_the_first_broken_link(world):
     case = to_rectifying(world, report(world))
     with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER IF EXISTS cases_transition_append_only" + (
-            " ON cases_transition" if connection.vendor == "postgresql" else ""))
-        cursor.execute("UPDATE cases_transition SET opinion = '伪造' WHERE case_id = %s AND seq = 3", [case.pk])
+        cursor.execute(
+            "DROP TRIGGER IF EXISTS cases_transition_append_only"
+            + (" ON cases_transition" if connection.vendor == "postgresql" else "")
+        )
+        cursor.execute(
+            "UPDATE cases_transition SET opinion = '伪造' WHERE case_id = %s AND seq = 3", [case.pk]
+        )
     with pytest.raises(CommandError, match=f"{case.number} 第 3 条"):
         call_command("audit", "verify")
 

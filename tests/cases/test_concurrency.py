@@ -54,10 +54,16 @@ def test_two_simultaneous_transitions_one_wins(world, monkeypatch):
 
     monkeypatch.setattr(actions, "check_transition", check_then_wait)
     results = race(
-        lambda: do_transition(world.dispatcher, case.pk, TransitionRequest(
-            "assign", opinion="交应急局", params={"unit": world.safety_bureau.code})),
-        lambda: do_transition(world.leader, case.pk, TransitionRequest(
-            "assign", opinion="交住建局", params={"unit": world.housing_bureau.code})),
+        lambda: do_transition(
+            world.dispatcher,
+            case.pk,
+            TransitionRequest("assign", opinion="交应急局", params={"unit": world.safety_bureau.code}),
+        ),
+        lambda: do_transition(
+            world.leader,
+            case.pk,
+            TransitionRequest("assign", opinion="交住建局", params={"unit": world.housing_bureau.code}),
+        ),
     )
     errors = [r for r in results if isinstance(r, Exception)]
     assert len(errors) == 1 and isinstance(errors[0], ActionError), results
@@ -80,7 +86,9 @@ def test_concurrent_creations_get_distinct_numbers(world):
 
 
 def test_simultaneous_retries_with_one_idempotency_key_make_one_case(world):
-    data = CaseInput(mechanism="hazard", title="电动车楼道充电", division=world.grid.code, category="electrical")
+    data = CaseInput(
+        mechanism="hazard", title="电动车楼道充电", division=world.grid.code, category="electrical"
+    )
     results = race(*(lambda: do_create_case(world.grid_worker, data, "retry-1") for _ in range(3)))
     assert not [r for r in results if isinstance(r, Exception)], results
     assert Case.objects.count() == 1 and IdempotencyKey.objects.count() == 1
@@ -94,8 +102,13 @@ def test_a_photo_cannot_be_claimed_by_two_records(world, photo):
     from taizhang.clock.now import now
 
     photo_id = photo(world.grid_worker)
-    data = CaseInput(mechanism="hazard", title="同一张照片", division=world.grid.code, category="fire",
-                     attachments=[photo_id])
+    data = CaseInput(
+        mechanism="hazard",
+        title="同一张照片",
+        division=world.grid.code,
+        category="fire",
+        attachments=[photo_id],
+    )
     first, second = check_create_case(world.grid_worker, data), check_create_case(world.grid_worker, data)
     insert_case(world.grid_worker, data, first, now())
     with pytest.raises(ActionError) as info:

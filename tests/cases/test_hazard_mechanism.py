@@ -73,7 +73,9 @@ def test_fix_on_spot_needs_photo_and_only_general(world, photo):
     act(world.grid_worker, case, "fix_on_spot", attachments=[photo(world.grid_worker)])
     assert fresh(case).state == "closed"
     major = report(world, grade="major")
-    err = error_of(lambda: act(world.grid_worker, major, "fix_on_spot", attachments=[photo(world.grid_worker)]))
+    err = error_of(
+        lambda: act(world.grid_worker, major, "fix_on_spot", attachments=[photo(world.grid_worker)])
+    )
     assert (err.status, err.code) == (409, "condition_not_met")
 
 
@@ -120,12 +122,21 @@ def test_major_hazard_needs_the_five_implementations_to_sign(world):
     act(world.dispatcher, case, "assign", params={"unit": world.safety_bureau.code})
     err = error_of(lambda: act(world.handler, case, "sign"))
     assert {e.field for e in err.errors} == {
-        "fields.measures", "fields.responsible_person", "fields.funds", "fields.plan_deadline", "fields.contingency"
+        "fields.measures",
+        "fields.responsible_person",
+        "fields.funds",
+        "fields.plan_deadline",
+        "fields.contingency",
     }
     err = error_of(lambda: act(world.handler, case, "sign", fields={"funds": "很多"}))
     assert ("fields.funds", "invalid") in {(e.field, e.code) for e in err.errors}
-    plan = {"measures": "更换储罐阀门", "responsible_person": "牛志远", "funds": "12.5",
-            "plan_deadline": "2026-12-20", "contingency": "泄漏应急处置预案"}
+    plan = {
+        "measures": "更换储罐阀门",
+        "responsible_person": "牛志远",
+        "funds": "12.5",
+        "plan_deadline": "2026-12-20",
+        "contingency": "泄漏应急处置预案",
+    }
     act(world.handler, case, "sign", fields=plan)
     case = fresh(case)
     assert case.state == "rectifying" and case.data["funds"] == "12.5"
@@ -144,7 +155,13 @@ def test_cordon_keeps_the_deadline(world):
     due = case.due_at
     err = error_of(lambda: act(world.handler, case, "cordon", opinion="危房，立即撤离"))
     assert err.errors[0].field == "fields.cordon"
-    act(world.handler, case, "cordon", opinion="危房，立即撤离", fields={"cordon": "拉设警戒线", "evacuated_people": 12})
+    act(
+        world.handler,
+        case,
+        "cordon",
+        opinion="危房，立即撤离",
+        fields={"cordon": "拉设警戒线", "evacuated_people": 12},
+    )
     case = fresh(case)
     assert case.state_kind == "controlled" and case.due_at == due and case.data["evacuated_people"] == 12
     act(world.handler, case, "lift_cordon")
@@ -223,10 +240,23 @@ def test_parking_stops_the_clock_and_resume_restores_it(world, frozen):
 
 def test_refusal_goes_to_joint_enforcement(world, photo):
     case = to_rectifying(world, report(world))
-    err = error_of(lambda: act(world.handler, case, "refuse", opinion="经营者拒不整改",
-                                params={"unit": world.housing_bureau.code}))
+    err = error_of(
+        lambda: act(
+            world.handler,
+            case,
+            "refuse",
+            opinion="经营者拒不整改",
+            params={"unit": world.housing_bureau.code},
+        )
+    )
     assert err.errors[0].code == "not_enforcement_unit"
-    act(world.handler, case, "refuse", opinion="经营者拒不整改", params={"unit": world.enforcement_bureau.code})
+    act(
+        world.handler,
+        case,
+        "refuse",
+        opinion="经营者拒不整改",
+        params={"unit": world.enforcement_bureau.code},
+    )
     case = fresh(case)
     assert case.state == "enforcement" and case.unit == world.enforcement_bureau
 
@@ -273,12 +303,15 @@ def test_hash_chain_detects_tampering(world):
     case = to_rectifying(world, report(world))
     assert verify_case(fresh(case)) is None
     with connection.cursor() as cursor:  # forge a row the way an attacker with DB access would
-        cursor.execute("DROP TRIGGER IF EXISTS cases_transition_append_only" + (
-            " ON cases_transition" if connection.vendor == "postgresql" else ""))
-        cursor.execute("UPDATE cases_transition SET opinion = '伪造' WHERE case_id = %s AND seq = 2", [case.pk])
+        cursor.execute(
+            "DROP TRIGGER IF EXISTS cases_transition_append_only"
+            + (" ON cases_transition" if connection.vendor == "postgresql" else "")
+        )
+        cursor.execute(
+            "UPDATE cases_transition SET opinion = '伪造' WHERE case_id = %s AND seq = 2", [case.pk]
+        )
     broken = verify_case(fresh(case))
     assert broken is not None and broken.seq == 2
-
 
 
 def test_deadline_in_an_unknown_year_is_a_clear_error(world, frozen, settings):

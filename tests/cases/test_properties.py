@@ -22,13 +22,32 @@ MECH = get_mechanism("hazard")
 # Decisions on a pending request get names no mechanism transition can have (codes are lower-case).
 APPROVE, REFUSE = "DECIDE:approve", "DECIDE:refuse"
 CODES = sorted(MECH.transitions) + [APPROVE, REFUSE, "nonsense"]
-PERSONAS = ["grid_worker", "dispatcher", "handler", "verifier", "leader", "inspector", "resident", "outsider",
-            "enterprise_officer", "other_handler"]
+PERSONAS = [
+    "grid_worker",
+    "dispatcher",
+    "handler",
+    "verifier",
+    "leader",
+    "inspector",
+    "resident",
+    "outsider",
+    "enterprise_officer",
+    "other_handler",
+]
 FULL = {
     "opinion": "已处理",
-    "fields": {"measures": "更换设备", "responsible_person": "某某", "funds": "3", "plan_deadline": "2026-06-01",
-               "contingency": "预案", "cordon": "警戒线", "park_reason": "资金未到位", "enforcement_basis": "安全生产法"},
+    "fields": {
+        "measures": "更换设备",
+        "responsible_person": "某某",
+        "funds": "3",
+        "plan_deadline": "2026-06-01",
+        "contingency": "预案",
+        "cordon": "警戒线",
+        "park_reason": "资金未到位",
+        "enforcement_basis": "安全生产法",
+    },
 }
+
 
 def draw_step(data, world, case: Case) -> tuple[str, str, bool, str, int]:
     """Mostly a transition someone may take now (as the engine itself lists them); sometimes anything
@@ -36,8 +55,11 @@ def draw_step(data, world, case: Case) -> tuple[str, str, bool, str, int]:
     pairs = [
         (t.code, name) for name in PERSONAS for t, _ in available_transitions(getattr(world, name), case)
     ]
-    onward = [(c, p) for c, p in pairs if (MECH.transitions[c].to is None or
-                                            MECH.states[MECH.transitions[c].to].kind != "closed")]
+    onward = [
+        (c, p)
+        for c, p in pairs
+        if (MECH.transitions[c].to is None or MECH.states[MECH.transitions[c].to].kind != "closed")
+    ]
     if onward and data.draw(st.integers(0, 9), label="onward") < 8:
         pairs = onward  # closing early would leave the later states untested
     if case.pending and data.draw(st.booleans(), label="decide"):
@@ -84,8 +106,12 @@ def test_random_walks_keep_cases_valid(world, photo, data, length, grade):
                 if code in (APPROVE, REFUSE):
                     do_decide(user, case.pk, code == APPROVE, "审批意见")
                 elif complete:
-                    req = TransitionRequest(code=code, params={"unit": unit, "extend_by": "2 工作日"},
-                                            attachments=[photo(user)], **FULL)
+                    req = TransitionRequest(
+                        code=code,
+                        params={"unit": unit, "extend_by": "2 工作日"},
+                        attachments=[photo(user)],
+                        **FULL,
+                    )
                     do_transition(user, case.pk, req)
                 else:
                     do_transition(user, case.pk, TransitionRequest(code=code))

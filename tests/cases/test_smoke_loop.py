@@ -16,6 +16,11 @@ def test_full_loop(world, photo):
     case = Case.objects.get(pk=case.pk)
     assert case.state == "closed" and case.closed_at and case.due_at is None
     assert [t.code for t in case.transitions.order_by("seq")] == [
-        "create", "register", "assign", "sign", "rectified", "pass"
+        "create",
+        "register",
+        "assign",
+        "sign",
+        "rectified",
+        "pass",
     ]
     assert verify_case(case) is None

@@ -75,11 +75,22 @@ def test_demo_builds_a_whole_district(weekends):
     rows = histories()
     codes = {(r.kind, r.code) for case_rows in rows.values() for r in case_rows}
     for expected in [
-        ("transition", "fix_on_spot"), ("transition", "return"), ("transition", "rework"),
-        ("request", "extend"), ("approve", "extend"), ("request", "park"), ("approve", "park"),
-        ("transition", "cordon"), ("transition", "lift_cordon"), ("transition", "refuse"),
-        ("transition", "enforced"), ("transition", "urge"), ("transition", "flag"),
-        ("timer", "remind"), ("timer", "overdue"), ("timer", "escalate"),
+        ("transition", "fix_on_spot"),
+        ("transition", "return"),
+        ("transition", "rework"),
+        ("request", "extend"),
+        ("approve", "extend"),
+        ("request", "park"),
+        ("approve", "park"),
+        ("transition", "cordon"),
+        ("transition", "lift_cordon"),
+        ("transition", "refuse"),
+        ("transition", "enforced"),
+        ("transition", "urge"),
+        ("transition", "flag"),
+        ("timer", "remind"),
+        ("timer", "overdue"),
+        ("timer", "escalate"),
     ]:
         assert expected in codes, expected
 
@@ -114,11 +125,20 @@ def test_demo_builds_a_whole_district(weekends):
 @pytest.mark.django_db
 def test_if_empty_is_a_no_op_and_existing_data_is_refused(weekends):
     demo(cases=3, seed=1)
-    counts = (Division.objects.count(), User.objects.count(), Case.objects.count(), Transition.objects.count())
+    counts = (
+        Division.objects.count(),
+        User.objects.count(),
+        Case.objects.count(),
+        Transition.objects.count(),
+    )
     out, _ = demo(cases=3, seed=1, if_empty=True)
     assert "已有数据" in out
-    assert counts == (Division.objects.count(), User.objects.count(), Case.objects.count(),
-                      Transition.objects.count())
+    assert counts == (
+        Division.objects.count(),
+        User.objects.count(),
+        Case.objects.count(),
+        Transition.objects.count(),
+    )
     with pytest.raises(CommandError, match="已有数据"):
         demo(cases=3, seed=1)
 
@@ -133,8 +153,18 @@ def test_same_seed_and_now_give_the_same_demo(weekends):
         try:
             with transaction.atomic():
                 demo(cases=15, seed=42)
-                snapshot = list(Case.objects.order_by("number").values_list(
-                    "number", "title", "state", "grade", "channel", "division__code", "unit__code", "due_at"))
+                snapshot = list(
+                    Case.objects.order_by("number").values_list(
+                        "number",
+                        "title",
+                        "state",
+                        "grade",
+                        "channel",
+                        "division__code",
+                        "unit__code",
+                        "due_at",
+                    )
+                )
                 raise Undo(snapshot)
         except Undo as undo:
             return undo.args[0]

@@ -105,10 +105,7 @@ def test_check_a_broken_pack(tmp_path):
     path = tmp_path / "local.yaml"
     path.write_text(DEMO_PACK, encoding="utf-8")
     text = fails("check", str(path))
-    assert (
-        f"{path}:{line_with(DEMO_PACK, 'demo:')}: mechanisms.demo: 未知的机制 'demo'（已加载："
-        in text
-    )
+    assert f"{path}:{line_with(DEMO_PACK, 'demo:')}: mechanisms.demo: 未知的机制 'demo'（已加载：" in text
 
 
 def test_check_a_new_mechanism_and_its_pack_together_in_any_order(tmp_path):

@@ -15,7 +15,9 @@ def cases(world):
     act(world.dispatcher, grid_case, "register")
     act(world.dispatcher, grid_case, "assign", params={"unit": world.safety_bureau.code})
     other = report(world, user=world.outsider, title="白兔村", division=world.other_grid.code)
-    enterprise = report(world, user=world.enterprise_officer, title="企业自查", division=world.other_grid.code)
+    enterprise = report(
+        world, user=world.enterprise_officer, title="企业自查", division=world.other_grid.code
+    )
     resident = report(world, user=world.resident, title="居民举报")
     return {"grid": grid_case, "other": other, "enterprise": enterprise, "resident": resident}
 
@@ -68,7 +70,9 @@ def test_unknown_action_is_a_programming_error(world):
     ],
 )
 def test_membership_must_sit_on_the_right_node(world, role, where, message):
-    kwargs = {"division": world.grid} if where == "division" else {"unit": world.safety_bureau} if where else {}
+    kwargs = (
+        {"division": world.grid} if where == "division" else {"unit": world.safety_bureau} if where else {}
+    )
     with pytest.raises(ValidationError, match=message):
         Membership.objects.create(user=world.resident, role=role, **kwargs)
 

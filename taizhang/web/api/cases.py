@@ -48,7 +48,9 @@ def reload(case: Case) -> Case:
 def list_mechanisms(request):
     return [
         {
-            "code": m.code, "name": m.name, "version": m.definition.version,
+            "code": m.code,
+            "name": m.name,
+            "version": m.definition.version,
             "states": [s.model_dump() for s in m.definition.states],
             "transitions": [t.model_dump(by_alias=True) for t in m.definition.transitions],
             "categories": [c.model_dump() for c in m.definition.categories],
@@ -103,14 +105,19 @@ def upload_attachment(request, file: File[UploadedFile]):
     return Status(201, attachment_data(attachment))
 
 
-@router.get("/attachments/{attachment_id}", summary="下载附件", url_name="attachment_download",
-            response={200: None, **ERRORS})
+@router.get(
+    "/attachments/{attachment_id}",
+    summary="下载附件",
+    url_name="attachment_download",
+    response={200: None, **ERRORS},
+)
 def download_attachment(request, attachment_id: int):
     attachment = Attachment.objects.select_related("transition").filter(pk=attachment_id).first()
     if attachment is None or not can_download(request.auth, attachment):
         raise not_found("找不到该附件或无权查看")
-    return FileResponse(attachment.file.open("rb"), content_type=attachment.content_type,
-                        filename=attachment.original_name)
+    return FileResponse(
+        attachment.file.open("rb"), content_type=attachment.content_type, filename=attachment.original_name
+    )
 
 
 def can_download(user, attachment: Attachment) -> bool:

@@ -24,10 +24,12 @@ class Command(BaseCommand):
                 raise CommandError(f"没有编号为 {case} 的案件")
         checked = rows = 0
         for chunk_start in range(0, cases.count(), 500):
-            chunk = list(cases[chunk_start:chunk_start + 500])
+            chunk = list(cases[chunk_start : chunk_start + 500])
             history: dict[int, list[Transition]] = {c.pk: [] for c in chunk}
-            for row in Transition.objects.filter(case__in=chunk).order_by("case_id", "seq").prefetch_related(
-                "attachments"
+            for row in (
+                Transition.objects.filter(case__in=chunk)
+                .order_by("case_id", "seq")
+                .prefetch_related("attachments")
             ):
                 history[row.case_id].append(row)
             for c in chunk:

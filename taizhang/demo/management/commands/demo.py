@@ -25,7 +25,9 @@ def pad(text: str, to: int) -> str:
 
 
 def table(accounts: list[Account]) -> list[str]:
-    rows = [("角色", "用户名", "姓名", "岗位")] + [(a.role_label, a.username, a.name, a.where) for a in accounts]
+    rows = [("角色", "用户名", "姓名", "岗位")] + [
+        (a.role_label, a.username, a.name, a.where) for a in accounts
+    ]
     widths = [max(width(r[i]) for r in rows) for i in range(3)]
     return ["  ".join(pad(cell, widths[i]) if i < 3 else cell for i, cell in enumerate(row)) for row in rows]
 
@@ -35,7 +37,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--cases", type=int, default=300, help="案件数（默认 300）")
-        parser.add_argument("--seed", type=int, default=2026, help="随机种子：同一种子、同一“现在”生成相同的数据")
+        parser.add_argument(
+            "--seed", type=int, default=2026, help="随机种子：同一种子、同一“现在”生成相同的数据"
+        )
         parser.add_argument("--if-empty", action="store_true", help="数据库已有数据时什么也不做（不报错）")
         parser.add_argument("--now", help="把这一时刻当作“现在”（ISO 8601，如 2026-11-24T09:00+08:00）")
 
@@ -73,16 +77,24 @@ class Command(BaseCommand):
     def report(self, result: Result, verbosity: int) -> None:
         mech = get_mechanism("hazard")
         out = self.stdout.write
-        out(self.style.SUCCESS(f"演示数据已生成：{result.cases} 个安全隐患案件，用时 {result.seconds:.1f} 秒"))
+        out(
+            self.style.SUCCESS(f"演示数据已生成：{result.cases} 个安全隐患案件，用时 {result.seconds:.1f} 秒")
+        )
         out("各状态：" + "，".join(f"{mech.state_name(s)} {result.states.get(s, 0)}" for s in mech.states))
-        out(f"当前超期 {result.overdue} 件，督办中 {result.escalated} 件；"
-            + "，".join(f"{name} {n}" for name, n in result.events.items()) + "（件）")
+        out(
+            f"当前超期 {result.overdue} 件，督办中 {result.escalated} 件；"
+            + "，".join(f"{name} {n}" for name, n in result.events.items())
+            + "（件）"
+        )
         for failure in result.failures:
             self.stderr.write(f"未能完成的步骤：{failure}")
         accounts = result.cast.accounts if verbosity >= 2 else result.cast.featured()
         out("")
-        out(f"演示账号（全部 {len(result.cast.accounts)} 个账号的密码均为 {DEMO_PASSWORD}"
-            + ("" if verbosity >= 2 else "；-v 2 列出全部账号") + "）：")
+        out(
+            f"演示账号（全部 {len(result.cast.accounts)} 个账号的密码均为 {DEMO_PASSWORD}"
+            + ("" if verbosity >= 2 else "；-v 2 列出全部账号")
+            + "）："
+        )
         for line in table(accounts):
             out(line)
         out(f"管理后台 /admin/：{ADMIN_USERNAME} / {DEMO_PASSWORD}；其他账号在 /login/ 登录")

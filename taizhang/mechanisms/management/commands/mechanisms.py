@@ -38,9 +38,11 @@ class Command(BaseCommand):
                 self.check_files(directory, files)
             else:
                 registry = load_directory(directory)
-                self.stdout.write(self.style.SUCCESS(
-                    f"机制定义无误：{len(registry.mechanisms)} 个机制，{len(registry.packs)} 个规则包（{directory}）"
-                ))
+                self.stdout.write(
+                    self.style.SUCCESS(
+                        f"机制定义无误：{len(registry.mechanisms)} 个机制，{len(registry.packs)} 个规则包（{directory}）"
+                    )
+                )
         except MechanismError as exc:
             count = len(exc.problems)
             raise CommandError(f"机制定义有误（{count} 处）：\n{exc}") from None
@@ -54,7 +56,9 @@ class Command(BaseCommand):
             )
         for pack in registry.packs:
             divisions = "、".join(pack.divisions)
-            self.stdout.write(f"规则包 {pack.pack}\t{pack.name}\t区划：{divisions}\t机制：{'、'.join(pack.mechanisms)}")
+            self.stdout.write(
+                f"规则包 {pack.pack}\t{pack.name}\t区划：{divisions}\t机制：{'、'.join(pack.mechanisms)}"
+            )
 
     def check_files(self, directory: Path, files: list[Path]) -> None:
         """Check the given files; packs are checked against the directory's mechanisms and the given ones.
