@@ -14,13 +14,13 @@ from taizhang.clock.calendar import ClockError
 from taizhang.clock.clock import Duration
 from taizhang.clock.now import now as clock_now
 from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid, not_found
+from taizhang.mechanisms.fieldvalues import clean_fields, missing_fields
 from taizhang.mechanisms.registry import Mechanism, get_mechanism, matches
 from taizhang.mechanisms.schema import TransitionDef
 from taizhang.org.models import Unit, User
 from taizhang.org.scopes import roles_over
 
 from .attachments import usable_attachments
-from .fieldvalues import clean_fields, missing_fields
 from .models import Attachment, Case
 from .recording import Recorder, diff, snapshot
 from .schedule import apply_deadline
@@ -130,7 +130,7 @@ def check_content(
     opinion = (req.opinion or "").strip()
     cleaned, field_errors = clean_fields(mech.fields, req.fields or {})
     errors += field_errors
-    data = {**(case.data or {}), **cleaned}
+    data = {**(case.data or {}), **cleaned, **t.set_fields}
     need_opinion, need_photos, need_fields = t.opinion, t.photos, list(t.fields)
     for r in t.require:
         if matches(r.when, case.grade, case.category, case.channel):

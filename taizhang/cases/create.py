@@ -15,13 +15,13 @@ from django.utils import timezone
 from taizhang.clock.calendar import ClockError
 from taizhang.clock.now import now as clock_now
 from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid
+from taizhang.mechanisms.fieldvalues import clean_fields, missing_fields
 from taizhang.mechanisms.registry import Mechanism, get_registry
 from taizhang.org.models import Division, Unit, User
 from taizhang.org.roles import Role
 from taizhang.org.scopes import grants_of, roles_over
 
 from .attachments import usable_attachments
-from .fieldvalues import clean_fields, missing_fields
 from .models import Attachment, Case, CaseSequence, IdempotencyKey
 from .recording import Recorder, jsonable
 from .schedule import apply_deadline

@@ -80,6 +80,8 @@ class TransitionDef(Strict):
     approval: Approval | None = None
     distinct_from: list[Code] = []
     before_due: bool = False
+    # Form-field values the transition itself records (回访满意 sets 满意度 to satisfied).
+    set_fields: dict[str, str | int | bool] = {}
     public: bool = True
     public_name: str | None = None
 

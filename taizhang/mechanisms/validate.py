@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from taizhang.clock.clock import Duration
 from taizhang.errors import pydantic_message
+from taizhang.mechanisms.fieldvalues import clean_value
 from taizhang.org.roles import MECHANISM_ROLES, REPORTER, SYSTEM
 
 from .errors import MechanismError, Problem
@@ -339,6 +340,13 @@ def check_transitions(
         for j, name in enumerate(t.fields):
             if name not in fields:
                 problems.append(lined.problem((*path, "fields", j), unknown_field(name, fields)))
+        for name, value in t.set_fields.items():
+            if name not in fields:
+                problems.append(lined.problem((*path, "set_fields", name), unknown_field(name, fields)))
+                continue
+            _, message = clean_value(fields[name], value)
+            if message:
+                problems.append(lined.problem((*path, "set_fields", name), f"取值无效：{message}"))
         for j, req in enumerate(t.require):
             check_condition(req.when, mech, lined, (*path, "require", j, "when"), problems)
             for k, name in enumerate(req.fields):

@@ -304,7 +304,7 @@ def test_filters_never_widen_what_a_person_sees(api, dataset):
     "params,expected",
     [
         ({"unit": "NOPE"}, {"unit": "unknown_unit"}),
-        ({"mechanism": "demand"}, {"mechanism": "unknown_mechanism"}),
+        ({"mechanism": "nosuch"}, {"mechanism": "unknown_mechanism"}),
         ({"division": "NOPE"}, {"division": "unknown_division"}),
         ({"unit": "NOPE", "division": "NOPE"}, {"unit": "unknown_unit", "division": "unknown_division"}),
         ({"created_from": "2026-11-24", "created_to": "2026-11-20"}, {"created_from": "invalid_range"}),
