@@ -21,6 +21,7 @@ from taizhang.org.models import Unit, User
 from taizhang.org.scopes import roles_over
 
 from .attachments import usable_attachments
+from .effects import check_co_units, check_master, copy_to_merged, record_merge, set_co_units
 from .models import Attachment, Case
 from .recording import Recorder, diff, snapshot
 from .schedule import apply_deadline
@@ -48,11 +49,17 @@ class TransitionPlan:
     unit: Unit | None = None
     sets: dict[str, str] = field(default_factory=dict)
     extend_by: Duration | None = None
+    co_units: list[Unit] | None = None
+    master: Case | None = None
 
 
 def get_case(user: User, case_id: int | str, action: str = "view", *, for_update: bool = False) -> Case:
     """A case by id or number through the permission-aware queryset; 404 when not visible."""
-    qs = Case.objects.for_user(user, action).select_related("division", "unit", "reporter")
+    qs = (
+        Case.objects.for_user(user, action)
+        .select_related("division", "unit", "reporter")
+        .prefetch_related("co_units")
+    )
     lookup = (
         {"number": case_id} if isinstance(case_id, str) and not case_id.isdigit() else {"pk": int(case_id)}
     )
@@ -64,7 +71,7 @@ def get_case(user: User, case_id: int | str, action: str = "view", *, for_update
 
 def pick_role(user: User, case: Case, allowed: list[str]) -> str | None:
     """The first allowed role (in the mechanism's order) the person holds over this case."""
-    held = roles_over(user, case.division, case.unit, case.reporter_id)
+    held = roles_over(user, case.division, case.unit, case.reporter_id, list(case.co_units.all()))
     return next((r for r in allowed if r in held), None)
 
 
@@ -167,6 +174,8 @@ def check_content(
             )
         else:
             plan.sets[attr] = str(value)
+    plan.co_units = check_co_units(t, params, plan.unit or case.unit, errors)
+    plan.master = check_master(user, case, t, params, errors)
     if t.deadline == "extend":
         plan.extend_by = check_extension(params.get("extend_by"), case, errors)
     if errors:
@@ -222,6 +231,8 @@ def execute(
         case.unit, case.person = plan.unit, None
     if t.clears_unit:
         case.unit, case.person = None, None
+    if plan.master is not None:
+        case.merged_into = plan.master
     # A move to another state makes a waiting request lapse; 催办 and 监督标记 (no `to`) leave it waiting.
     lapsed = case.pending if (case.pending and t.to is not None and kind == "transition") else None
     if kind == "approve" or lapsed:
@@ -230,6 +241,9 @@ def execute(
     if case.state_kind == "closed" and case.closed_at is None:
         case.closed_at = now
     changes = diff(before, snapshot(case))
+    changes.update(set_co_units(case, plan.co_units))
+    if plan.master is not None:
+        changes["merged_into"] = [None, plan.master.number]
     if lapsed:
         changes["pending_lapsed"] = [lapsed.get("code"), None]
     changes.update(extra or {})
@@ -264,7 +278,20 @@ def do_transition(user: User, case_id: int | str, req: TransitionRequest) -> Cas
         except ClockError as exc:
             raise ActionError(exc.code, exc.message, 422) from None
         recorder.commit()
+        if not plan.definition.approval:
+            finish_effects(plan, user, plan.role, now)
     return case
+
+
+def finish_effects(plan: TransitionPlan, actor: User, role: str, now) -> None:
+    """What a transition does to other cases, in the same transaction: the master of a 并单 records it,
+    and an answer is copied to the cases merged into this one."""
+    t, case = plan.definition, plan.case
+    if plan.master is not None:
+        record_merge(case, plan.master, actor, role, now, plan.opinion)
+    if t.notify_merged:
+        last = case.transitions.order_by("-seq").first()
+        copy_to_merged(case, t, actor, role, now, plan.opinion, last.changes if last else {})
 
 
 def request_approval(

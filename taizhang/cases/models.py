@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
 
 from taizhang.org.models import Division, Unit
-from taizhang.org.scopes import scope_q
+from taizhang.org.scopes import assisting_unit_paths, scope_q
 
 STATE_KINDS = [
     ("open", "办理中"),
@@ -26,7 +27,14 @@ class CaseQuerySet(models.QuerySet):
         """
         if action not in ("view", "act"):
             raise ValueError(f"unknown action {action!r}")
-        return self.filter(scope_q(user, "division", "unit", "reporter"))
+        q = scope_q(user, "division", "unit", "reporter")
+        paths = assisting_unit_paths(user)
+        if paths:  # 协办 units see the cases they assist on (EXISTS keeps rows unique)
+            under = Q(pk__in=[])
+            for path in paths:
+                under |= Q(unit__path__startswith=path)
+            q |= Q(Exists(Case.co_units.through.objects.filter(under, case_id=OuterRef("pk"))))
+        return self.filter(q)
 
     def overdue(self, now) -> CaseQuerySet:
         return self.filter(due_at__lt=now).exclude(state_kind="closed")
@@ -71,6 +79,10 @@ class Case(models.Model):
         related_name="assigned_cases",
     )
     data = models.JSONField("表单", default=dict, blank=True)
+    co_units = models.ManyToManyField(Unit, verbose_name="协办单位", blank=True, related_name="assisting_cases")
+    merged_into = models.ForeignKey(
+        "self", verbose_name="并入案件", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases"
+    )
 
     # The clock: computed only by taizhang.clock, stored here so lists and the worker need no maths.
     state_entered_at = models.DateTimeField("进入当前状态时间")
@@ -104,6 +116,14 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["mechanism", "state"]),
             models.Index(fields=["region", "created_at"]),
+        ]
+        constraints = [
+            # An imported record (another 12345 system's 工单编号) is one case per mechanism.
+            models.UniqueConstraint(
+                fields=["mechanism", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="case_mechanism_external_id",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -76,6 +76,12 @@ class TransitionDef(Strict):
     sets: list[CoreAttr] = []
     assign: Literal["unit", "enforcement_unit"] | None = None
     clears_unit: bool = False
+    # 派单 with 协办 units: the transition takes `params.co_units` (unit codes) besides the lead unit.
+    co_units: bool = False
+    # 并单: the case is merged into the master case named by `params.master`; both histories are kept.
+    merge: bool = False
+    # The row is copied onto the cases merged into this one, so each of their reporters gets the answer.
+    notify_merged: bool = False
     deadline: Literal["restart", "keep", "extend", "resume"] = "restart"
     approval: Approval | None = None
     distinct_from: list[Code] = []

@@ -20,7 +20,9 @@ class Role(models.TextChoices):
 # Pseudo-roles a mechanism may name besides the org roles: the case's own reporter and the scheduler.
 REPORTER = "reporter"
 SYSTEM = "system"
-MECHANISM_ROLES: frozenset[str] = frozenset({*Role.values, REPORTER, SYSTEM})
+# A handler of an assisting (协办) unit: sees the case and may give its part, but is not the lead unit.
+CO_HANDLER = "co_handler"
+MECHANISM_ROLES: frozenset[str] = frozenset({*Role.values, REPORTER, SYSTEM, CO_HANDLER})
 
 # Roles held on a division (they see the division's subtree) and roles held on a unit.
 DIVISION_ROLES = frozenset({Role.GRID_WORKER, Role.INTAKE, Role.DISPATCHER, Role.LEADER, Role.INSPECTOR})
@@ -33,6 +35,8 @@ def role_label(code: str) -> str:
         return "上报人"
     if code == SYSTEM:
         return "系统"
+    if code == CO_HANDLER:
+        return "协办人"
     try:
         return Role(code).label
     except ValueError:

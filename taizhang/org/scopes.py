@@ -63,9 +63,25 @@ def scope_q(user: User, division_field: str, unit_field: str, reporter_field: st
     return q
 
 
-def roles_over(user: User, division: Division | None, unit: Unit | None, reporter_id: int | None) -> set[str]:
-    """The roles with which a person may act on something at this division and unit."""
-    from .roles import REPORTER
+def assisting_unit_paths(user: User) -> list[str]:
+    """Paths of the units where the person holds a unit role (for cases those units assist on)."""
+    if user is None or not user.is_authenticated or sees_everything(user):
+        return []
+    return [g.unit.path for g in grants_of(user) if g.unit is not None]
+
+
+def roles_over(
+    user: User,
+    division: Division | None,
+    unit: Unit | None,
+    reporter_id: int | None,
+    co_units: list[Unit] | tuple = (),
+) -> set[str]:
+    """The roles with which a person may act on something at this division and unit.
+
+    A handler of an assisting (协办) unit acts as `co_handler`, not as the lead unit's handler.
+    """
+    from .roles import CO_HANDLER, REPORTER
 
     roles: set[str] = set()
     if user is None or not user.is_authenticated:
@@ -81,4 +97,6 @@ def roles_over(user: User, division: Division | None, unit: Unit | None, reporte
             roles.add(grant.role)
         elif grant.role == Role.RESIDENT and reporter_id == user.pk:
             roles.add(grant.role)
+        elif grant.role == Role.HANDLER and grant.unit is not None and any(grant.unit.contains(c) for c in co_units):
+            roles.add(CO_HANDLER)
     return roles
