@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from taizhang.clock.calendar import ClockError
-from taizhang.clock.clock import Duration
+from taizhang.clock.clock import Duration, get_clock
 from taizhang.clock.now import now as clock_now
 from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid, not_found
 from taizhang.mechanisms.fieldvalues import clean_fields, missing_fields
@@ -118,6 +118,8 @@ def check_transition(user: User, case: Case, req: TransitionRequest, now=None) -
         raise conflict("approval_pending", f"已有待审批的申请「{case.pending.get('name', '')}」，请等待审批")
     if t.before_due and case.due_at is not None and now > case.due_at:
         raise conflict("deadline_passed", f"「{t.name}」须在截止时间前提出，现已超期")
+    if t.after_due and case.due_at is not None and now <= case.due_at:
+        raise conflict("deadline_not_reached", f"「{t.name}」须在期限届满后办理，现未届满")
     if t.distinct_from and last_actor_of(case, t.distinct_from) == user.pk:
         raise forbidden("same_person", f"「{t.name}」须由整改人以外的人员办理")
     return check_content(mech, case, t, role, req, user)
@@ -177,7 +179,7 @@ def check_content(
     plan.co_units = check_co_units(t, params, plan.unit or case.unit, errors)
     plan.master = check_master(user, case, t, params, errors)
     if t.deadline == "extend":
-        plan.extend_by = check_extension(params.get("extend_by"), case, errors)
+        plan.extend_by = check_extension(params.get("extend_by"), case, errors, t)
     if errors:
         raise invalid(errors)
     return plan
@@ -195,7 +197,9 @@ def check_unit(code: Any, enforcement: bool, errors: list[FieldError]) -> Unit |
     return unit
 
 
-def check_extension(raw: Any, case: Case, errors: list[FieldError]) -> Duration | None:
+def check_extension(
+    raw: Any, case: Case, errors: list[FieldError], t: TransitionDef | None = None
+) -> Duration | None:
     if case.due_at is None:
         errors.append(FieldError("params.extend_by", "no_deadline", "当前状态没有时限，无需延期"))
         return None
@@ -207,7 +211,38 @@ def check_extension(raw: Any, case: Case, errors: list[FieldError]) -> Duration 
     if extend_by.amount <= 0:
         errors.append(FieldError("params.extend_by", "invalid_duration", "延期时长须大于零"))
         return None
+    if t is not None and t.extend_max:
+        try:
+            problem = extension_over_cap(case, t, extend_by)
+        except ClockError as exc:
+            errors.append(FieldError("params.extend_by", exc.code, exc.message))
+            return None
+        if problem:
+            errors.append(FieldError("params.extend_by", "extension_too_long", problem))
+            return None
     return extend_by
+
+
+def extension_over_cap(case: Case, t: TransitionDef, extend_by: Duration) -> str | None:
+    """Why `extend_by`, with the extensions this transition already made on the case, exceeds `extend_max`.
+
+    The extensions are laid end to end from the current deadline and compared with the cap laid from the
+    same point, so a request in another unit than the cap (10 工作日 against 30 天) is measured fairly.
+    """
+    clock, cap = get_clock(), Duration.parse(t.extend_max)
+    done = [
+        Duration.parse(row.changes["extend_by"][1])
+        for row in case.transitions.filter(code=t.code, kind__in=["transition", "approve"]).order_by("seq")
+        if "extend_by" in (row.changes or {})
+    ]
+    end = case.due_at
+    for duration in [*done, extend_by]:
+        end = clock.add(end, duration)
+    if end <= clock.add(case.due_at, cap):
+        return None
+    if not done:
+        return f"「{t.name}」最多延长{cap}"
+    return f"「{t.name}」累计最多延长{cap}，已延长{'、'.join(str(d) for d in done)}"
 
 
 def execute(
@@ -241,6 +276,8 @@ def execute(
     if case.state_kind == "closed" and case.closed_at is None:
         case.closed_at = now
     changes = diff(before, snapshot(case))
+    if plan.extend_by is not None:
+        changes["extend_by"] = [None, str(plan.extend_by)]
     changes.update(set_co_units(case, plan.co_units))
     if plan.master is not None:
         changes["merged_into"] = [None, plan.master.number]
@@ -325,69 +362,3 @@ def request_approval(
         public=t.public,
         attachments=plan.attachments,
     )
-
-
-def do_decide(
-    user: User, case_id: int | str, approve: bool, opinion: str = "", expected_version: int | None = None
-) -> Case:
-    """Approve or refuse the pending request of a case; the approver must not be the requester."""
-    with transaction.atomic():
-        case = get_case(user, case_id, "act")
-        now = clock_now()
-        if expected_version is not None and expected_version != case.version:
-            raise conflict("stale_version", f"案件已更新（当前版本 {case.version}），请刷新后重试")
-        pending = case.pending
-        if not pending:
-            raise conflict("no_pending_request", "该案件没有待审批的申请")
-        mech = get_mechanism(case.mechanism)
-        t = mech.transitions[pending["code"]]
-        role = pick_role(user, case, t.approval.roles)
-        if role is None:
-            raise forbidden("role_not_allowed", f"您的岗位不能审批「{t.name}」")
-        if pending["by"] == user.pk:
-            raise forbidden("same_person", "不能审批本人提出的申请")
-        opinion = (opinion or "").strip()
-        if not approve and not opinion:
-            raise invalid([FieldError("opinion", "required", "不予批准须说明理由")])
-        recorder = Recorder(case)
-        requester = User.objects.get(pk=pending["by"])
-        if approve:
-            if case.state not in t.from_:
-                raise conflict(
-                    "transition_not_allowed", f"案件已是「{mech.state_name(case.state)}」，申请已失效"
-                )
-            req = TransitionRequest(t.code, pending["opinion"], pending["fields"], pending["params"])
-            prior = Attachment.objects.filter(
-                pk__in=pending["attachments"], content_type__startswith="image/"
-            )
-            plan = check_content(mech, case, t, pending["role"], req, requester, prior_photos=prior.count())
-            try:
-                execute(
-                    plan,
-                    user,
-                    role,
-                    now,
-                    recorder,
-                    kind="approve",
-                    opinion=opinion,
-                    extra={"requested_by": [None, pending["by_name"]]},
-                )
-            except ClockError as exc:
-                raise ActionError(exc.code, exc.message, 422) from None
-        else:
-            case.pending = None
-            recorder.add(
-                kind="refuse",
-                code=t.code,
-                name=f"{t.name}（不予批准）",
-                actor=user,
-                role=role,
-                from_state=case.state,
-                to_state=case.state,
-                at=now,
-                opinion=opinion,
-                changes={"pending": [t.code, None], "requested_by": [None, pending["by_name"]]},
-                public=t.public,
-            )
-        recorder.commit()
-    return case

@@ -13,7 +13,8 @@ from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
 
-from taizhang.cases.actions import TransitionRequest, do_decide, do_transition
+from taizhang.cases.actions import TransitionRequest, do_transition
+from taizhang.cases.approvals import do_decide
 from taizhang.cases.create import CaseInput, do_create_case
 from taizhang.cases.models import Case
 from taizhang.clock.clock import Duration, get_clock

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from taizhang.cases.actions import do_decide
+from taizhang.cases.approvals import do_decide
 from taizhang.cases.hashchain import verify_case
 from taizhang.cases.models import Case
 from taizhang.errors import ActionError

@@ -9,7 +9,8 @@ import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taizhang.cases.actions import TransitionRequest, available_transitions, do_decide, do_transition
+from taizhang.cases.actions import TransitionRequest, available_transitions, do_transition
+from taizhang.cases.approvals import do_decide
 from taizhang.cases.hashchain import verify_case
 from taizhang.cases.models import Case
 from taizhang.errors import ActionError

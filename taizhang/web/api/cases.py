@@ -6,7 +6,8 @@ from django.http import FileResponse
 from ninja import File, Header, Query, Router, Status
 from ninja.files import UploadedFile
 
-from taizhang.cases.actions import TransitionRequest, do_decide, do_transition, get_case
+from taizhang.cases.actions import TransitionRequest, do_transition, get_case
+from taizhang.cases.approvals import do_decide
 from taizhang.cases.attachments import do_upload_attachment
 from taizhang.cases.create import CaseInput, do_create_case
 from taizhang.cases.models import Attachment, Case
