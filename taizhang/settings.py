@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "taizhang.cases",
     "taizhang.clock",
     "taizhang.demo",
+    "taizhang.intake",
+    "taizhang.insight",
     "taizhang.web",
 ]
 
@@ -184,7 +186,11 @@ TAIZHANG_MECHANISM_DIR = Path(env_str("TAIZHANG_MECHANISM_DIR", str(BASE_DIR / "
 TAIZHANG_CALENDAR_DIR = Path(env_str("TAIZHANG_CALENDAR_DIR", str(TAIZHANG_MECHANISM_DIR / "calendar")))
 TAIZHANG_CALENDAR_UNKNOWN_YEAR = env_choice("TAIZHANG_CALENDAR_UNKNOWN_YEAR", "error", ("error", "weekends"))
 TAIZHANG_BUSINESS_HOURS = env_list("TAIZHANG_BUSINESS_HOURS", "08:30-12:00,14:00-17:30")
+# Shown in the Open311 discovery document: who other systems contact about this endpoint.
+TAIZHANG_OPEN311_CONTACT = env_str("TAIZHANG_OPEN311_CONTACT", "")
 TAIZHANG_WORKER_INTERVAL = env_int("TAIZHANG_WORKER_INTERVAL", 30, minimum=1)
+# Similar cases at intake: open cases created in the last N days are compared (taizhang.insight).
+TAIZHANG_SIMILAR_DAYS = env_int("TAIZHANG_SIMILAR_DAYS", 30, minimum=1)
 
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"

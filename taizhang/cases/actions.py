@@ -121,7 +121,7 @@ def check_transition(user: User, case: Case, req: TransitionRequest, now=None) -
     if t.after_due and case.due_at is not None and now <= case.due_at:
         raise conflict("deadline_not_reached", f"「{t.name}」须在期限届满后办理，现未届满")
     if t.distinct_from and last_actor_of(case, t.distinct_from) == user.pk:
-        raise forbidden("same_person", f"「{t.name}」须由整改人以外的人员办理")
+        raise forbidden("same_person", f"「{t.name}」须由办理上一环节以外的人员办理")
     return check_content(mech, case, t, role, req, user)
 
 

@@ -128,6 +128,8 @@ def check_create_case(user: User, data: CaseInput) -> CreatePlan:
         errors.append(FieldError("attachments", "photos_required", f"上报须附至少 {d.intake.photos} 张照片"))
     if errors:
         raise invalid(errors)
+    if data.external_id and Case.objects.filter(mechanism=mech.code, external_id=data.external_id).exists():
+        raise conflict("duplicate_external_id", f"外部编号 {data.external_id} 已有对应案件")
     return CreatePlan(mech, division, role, channel, grade, cleaned, lat, lon, files, unit)
 
 
@@ -178,6 +180,8 @@ def do_create_case(
         existing = replay(user, key, fingerprint) if key else None
         if existing:
             return existing, False
+        if data.external_id:  # the same external record filed by two requests at once
+            raise conflict("duplicate_external_id", f"外部编号 {data.external_id} 已有对应案件") from None
         raise
     return case, True
 

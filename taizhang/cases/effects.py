@@ -25,7 +25,9 @@ def check_co_units(t: TransitionDef, params: dict[str, Any], lead: Unit | None, 
         if code not in found:
             errors.append(FieldError("params.co_units", "unknown_unit", f"没有编码为 {code} 的单位"))
     if lead is not None and lead.code in codes:
-        errors.append(FieldError("params.co_units", "lead_as_co_unit", f"{lead.name}已是主办单位，不能同时协办"))
+        errors.append(
+            FieldError("params.co_units", "lead_as_co_unit", f"{lead.name}已是主办单位，不能同时协办")
+        )
     return [found[c] for c in dict.fromkeys(codes) if c in found]
 
 
@@ -72,21 +74,38 @@ def record_merge(case: Case, master: Case, actor: User, role: str, now, opinion:
     master.data = {**(master.data or {}), "merged_from": merged}
     recorder = Recorder(master)
     recorder.add(
-        kind="merge", code="merge_in", name="并入重复诉求", actor=actor, role=role, from_state=master.state,
-        to_state=master.state, at=now, opinion=opinion, changes={"merged_from": [None, case.number]},
+        kind="merge",
+        code="merge_in",
+        name="并入重复诉求",
+        actor=actor,
+        role=role,
+        from_state=master.state,
+        to_state=master.state,
+        at=now,
+        opinion=opinion,
+        changes={"merged_from": [None, case.number]},
     )
     recorder.commit()
 
 
-def copy_to_merged(case: Case, t: TransitionDef, actor: User, role: str, now, opinion: str, changes: dict) -> int:
+def copy_to_merged(
+    case: Case, t: TransitionDef, actor: User, role: str, now, opinion: str, changes: dict
+) -> int:
     """Copy an answer onto every case merged into this one, so each reporter gets it; returns how many."""
     copied = 0
     answer = {k: v for k, v in changes.items() if k.startswith("fields.")}
     for duplicate in Case.objects.filter(merged_into=case).select_related("division"):
         recorder = Recorder(duplicate)
         recorder.add(
-            kind="copy", code=t.code, name=f"{t.name}（主案件 {case.number}）", actor=actor, role=role,
-            from_state=duplicate.state, to_state=duplicate.state, at=now, opinion=opinion,
+            kind="copy",
+            code=t.code,
+            name=f"{t.name}（主案件 {case.number}）",
+            actor=actor,
+            role=role,
+            from_state=duplicate.state,
+            to_state=duplicate.state,
+            at=now,
+            opinion=opinion,
             changes={**answer, "from_case": [None, case.number]},
         )
         recorder.commit()

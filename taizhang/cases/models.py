@@ -79,9 +79,16 @@ class Case(models.Model):
         related_name="assigned_cases",
     )
     data = models.JSONField("表单", default=dict, blank=True)
-    co_units = models.ManyToManyField(Unit, verbose_name="协办单位", blank=True, related_name="assisting_cases")
+    co_units = models.ManyToManyField(
+        Unit, verbose_name="协办单位", blank=True, related_name="assisting_cases"
+    )
     merged_into = models.ForeignKey(
-        "self", verbose_name="并入案件", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_cases"
+        "self",
+        verbose_name="并入案件",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_cases",
     )
 
     # The clock: computed only by taizhang.clock, stored here so lists and the worker need no maths.

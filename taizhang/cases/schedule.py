@@ -51,6 +51,9 @@ def apply_deadline(
         if mode == "resume" and saved:
             case.due_at = clock.add(now, Duration.parse(saved))
             case.clock_left = ""
+            # The resumed state's limit again names the unit, so a later stop saves its time left.
+            limit = limit_of(mech, case, new_state)
+            case.limit_text = str(limit) if limit else case.limit_text
         else:
             limit = limit_of(mech, case, new_state)
             case.due_at = clock.add(now, limit) if limit else None

@@ -12,7 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from taizhang.clock.clock import Duration
 
 from .errors import MechanismError, Problem
-from .schema import Condition, Limit, MechanismDef, PackDef, StateDef, Supervision, TransitionDef
+from .schema import Condition, KpiRules, Limit, MechanismDef, PackDef, StateDef, Supervision, TransitionDef
 from .validate import validate_mechanism, validate_pack
 from .yamlfile import LinedData, read_lined_yaml
 
@@ -121,6 +121,20 @@ class Mechanism:
                 )
         return SupervisionPlan()
 
+    def kpi_rules(self, division_path: str) -> KpiRules | None:
+        """The assessment rules for a division: each key from the deepest rule pack that sets it, else
+        from the mechanism; None when the mechanism has no rules (and the packs do not give them all)."""
+        sources = [p.mechanisms[self.code].kpi for p in self._packs_for(division_path)]
+        sources.append(self.definition.kpi)
+        merged: dict = {}
+        for rules in sources:
+            for key in KpiRules.model_fields if rules is not None else ():
+                if merged.get(key) is None:
+                    merged[key] = getattr(rules, key)
+        if any(merged.get(key) is None for key in KpiRules.model_fields):
+            return None
+        return KpiRules(**merged)
+
     @staticmethod
     def _pick_supervision(items: list[Supervision], state: str) -> Supervision | None:
         exact = [s for s in items if s.state == state]
@@ -222,16 +236,17 @@ def pack_overlaps(pack: PackDef, lined: LinedData, claimed: dict[tuple, str]) ->
     for code, override in pack.mechanisms.items():
         rules = [("time_limits", i, item.state) for i, item in enumerate(override.time_limits)]
         rules += [("supervision", i, item.state) for i, item in enumerate(override.supervision)]
+        rules += [("kpi", None, None)] if override.kpi is not None else []
         for kind, i, state in rules:
             for division in pack.divisions:
                 key = (code, division, kind, state)
                 other = claimed.get(key)
                 if other is not None and key not in mine:
-                    what = f"状态 '{state}' " if state else "所有状态"
-                    label = "时限" if kind == "time_limits" else "催办督办"
+                    what = f"状态 '{state}' " if state else ("" if kind == "kpi" else "所有状态")
+                    label = {"time_limits": "时限", "supervision": "催办督办", "kpi": "考核规则"}[kind]
                     problems.append(
                         lined.problem(
-                            ("mechanisms", code, kind, i),
+                            ("mechanisms", code, kind) if i is None else ("mechanisms", code, kind, i),
                             f"与规则包 {other} 都为区划 '{division}' 设置了{what}的{label}，无法确定以哪个为准",
                         )
                     )

@@ -86,6 +86,10 @@ class TransitionDef(Strict):
     approval: Approval | None = None
     distinct_from: list[Code] = []
     before_due: bool = False
+    # Only once the deadline has passed (期满办结: a window left to the petitioner must run out first).
+    after_due: bool = False
+    # The most an `extend` may add, all approved extensions of this transition on the case together.
+    extend_max: str | None = None
     # Form-field values the transition itself records (回访满意 sets 满意度 to satisfied).
     set_fields: dict[str, str | int | bool] = {}
     public: bool = True
@@ -119,6 +123,24 @@ class Intake(Strict):
     photos: Count = 0
 
 
+class KpiWeights(Strict):
+    """Weights of the 三率 in the 综合得分 (they sum to 100)."""
+
+    response: Count  # 响应率
+    resolution: Count  # 解决率
+    satisfaction: Count  # 满意率
+
+
+class KpiRules(Strict):
+    """Assessment (考核) rules: a mechanism writes every key, a rule pack only those it overrides."""
+
+    weights: KpiWeights | None = None
+    # How much a 基本满意 counts towards 满意率 (0–1; 满意 counts 1).
+    basic_score: Annotated[float, Field(strict=True)] | None = None
+    sign_hours: Count | None = None  # 24 h 签收率: the window after 派单
+    close_days: Count | None = None  # 7 日办结率: the window after 受理
+
+
 class MechanismDef(Strict):
     code: Code
     name: str = Field(min_length=1)
@@ -134,11 +156,13 @@ class MechanismDef(Strict):
     transitions: list[TransitionDef] = Field(min_length=1)
     time_limits: list[Limit] = []
     supervision: list[Supervision] = []
+    kpi: KpiRules | None = None
 
 
 class PackOverride(Strict):
     time_limits: list[Limit] = []
     supervision: list[Supervision] = []
+    kpi: KpiRules | None = None
 
 
 class PackDef(Strict):

@@ -17,11 +17,11 @@ from taizhang.mechanisms.fieldvalues import clean_value
 from taizhang.org.roles import MECHANISM_ROLES, REPORTER, SYSTEM
 
 from .errors import MechanismError, Problem
-from .schema import Condition, Limit, MechanismDef, PackDef, Supervision
+from .schema import Condition, KpiRules, Limit, MechanismDef, PackDef, Supervision
 from .yamlfile import LinedData
 
 ATTR_LABEL = {"grade": "等级", "category": "类别", "channel": "渠道", "state": "状态"}
-DURATION_KEYS = {"limit", "after"}
+DURATION_KEYS = {"limit", "after", "extend_max"}
 
 
 # -- shape --------------------------------------------------------------------------------------------
@@ -64,6 +64,8 @@ def shape_message(err: dict, root: type[BaseModel]) -> str:
         return "应为映射（键: 值）"
     if kind == "int_type":
         return "应为整数"
+    if kind == "float_type":
+        return "应为数字"
     if kind == "string_type":
         if isinstance(value, bool):
             return "应为字符串（未加引号的 yes/no/on/off/true/false 会被读成布尔值，请加引号）"
@@ -217,6 +219,51 @@ def check_supervision(
             previous = (after, esc.levels)
 
 
+KPI_KEYS = ("weights", "basic_score", "sign_hours", "close_days")
+SATISFACTION = ("satisfied", "basic", "unsatisfied")
+
+
+def check_kpi(
+    kpi: KpiRules | None,
+    mech: MechanismDef,
+    lined: LinedData,
+    base: tuple,
+    problems: list[Problem],
+    complete: bool,
+) -> None:
+    """考核规则: the 三率 weights sum to 100, 基本满意 scores 0–1, the windows are positive; `complete`:
+    every key must be written (a mechanism's rules; a pack may leave out what it does not override)."""
+    if kpi is None:
+        return
+    missing = [key for key in KPI_KEYS if getattr(kpi, key) is None]
+    if complete and missing:
+        problems.append(lined.problem(base, f"考核规则缺少 {'、'.join(missing)}"))
+    if kpi.weights is not None:
+        w = kpi.weights
+        total = w.response + w.resolution + w.satisfaction
+        if total != 100:
+            problems.append(
+                lined.problem((*base, "weights"), f"响应率、解决率、满意率的权重之和须为 100（现为 {total}）")
+            )
+    if kpi.basic_score is not None and not 0 <= kpi.basic_score <= 1:
+        problems.append(
+            lined.problem(
+                (*base, "basic_score"), f"基本满意的折算分须在 0 到 1 之间（现为 {kpi.basic_score}）"
+            )
+        )
+    for key, label in (("sign_hours", "签收时限（小时）"), ("close_days", "办结时限（天）")):
+        if getattr(kpi, key) == 0:
+            problems.append(lined.problem((*base, key), f"{label}须大于零"))
+    field = next((f for f in mech.fields if f.name == "satisfaction"), None)
+    if field is None or field.type != "choice" or not set(SATISFACTION) <= {c.code for c in field.choices}:
+        problems.append(
+            lined.problem(
+                base,
+                f"考核满意率须有 choice 字段 satisfaction，选项含 {'、'.join(SATISFACTION)}（机制 {mech.code} 没有）",
+            )
+        )
+
+
 def check_roles(roles: list[str], lined: LinedData, path: tuple, problems: list[Problem]) -> None:
     for i, role in enumerate(roles):
         if role not in MECHANISM_ROLES:
@@ -250,6 +297,7 @@ def validate_mechanism(lined: LinedData) -> MechanismDef:
     check_transitions(mech, lined, problems, states, fields)
     check_limits(mech.time_limits, mech, lined, ("time_limits",), problems)
     check_supervision(mech.supervision, mech, lined, ("supervision",), problems)
+    check_kpi(mech.kpi, mech, lined, ("kpi",), problems, complete=True)
 
     if not problems:
         problems.extend(check_graph(mech, lined))
@@ -371,6 +419,19 @@ def check_transitions(
 
 
 def check_deadline_mode(t: Any, lined: LinedData, path: tuple, states: dict, problems: list[Problem]) -> None:
+    if t.extend_max is not None:
+        if t.deadline != "extend":
+            problems.append(
+                lined.problem((*path, "extend_max"), "只有延期（deadline: extend）的流转才能设延期上限")
+            )
+        else:
+            check_duration(t.extend_max, lined, (*path, "extend_max"), problems, positive=True)
+    if t.after_due and t.before_due:
+        problems.append(
+            lined.problem(
+                (*path, "after_due"), "不能既要求截止前提出（before_due）又要求截止后办理（after_due）"
+            )
+        )
     if t.deadline == "extend" and t.to is not None:
         problems.append(lined.problem((*path, "deadline"), "延期（extend）不能同时改变状态"))
     elif t.to is None and t.deadline in ("restart", "resume"):
@@ -457,12 +518,17 @@ def validate_pack(
             known = "、".join(sorted(mechanisms)) or "无"
             problems.append(lined.problem(("mechanisms", code), f"未知的机制 '{code}'（已加载：{known}）"))
             continue
-        if not override.time_limits and not override.supervision:
+        if not override.time_limits and not override.supervision and override.kpi is None:
             problems.append(
-                lined.problem(("mechanisms", code), "没有覆盖任何内容（time_limits 和 supervision 都为空）")
+                lined.problem(
+                    ("mechanisms", code), "没有覆盖任何内容（time_limits、supervision 和 kpi 都为空）"
+                )
             )
         check_limits(override.time_limits, mech, lined, ("mechanisms", code, "time_limits"), problems)
         check_supervision(override.supervision, mech, lined, ("mechanisms", code, "supervision"), problems)
+        # Without the mechanism's own rules a pack's are all there is: then it must write every key.
+        kpi_path = ("mechanisms", code, "kpi")
+        check_kpi(override.kpi, mech, lined, kpi_path, problems, complete=mech.kpi is None)
     if problems:
         raise MechanismError(problems)
     return pack

@@ -119,3 +119,12 @@ def test_a_photo_cannot_be_claimed_by_two_records(world, photo):
     assert (info.value.status, info.value.code) == (409, "attachment_taken")
     assert Case.objects.count() == 1
     call_command("audit", "verify")
+
+
+def test_an_external_id_is_one_case(world):
+    data = CaseInput(mechanism="hazard", title="外部系统工单", division=world.grid.code, category="fire",
+                     channel="hotline", external_id="EXT-1")
+    do_create_case(world.dispatcher, data)
+    with pytest.raises(ActionError) as info:
+        do_create_case(world.dispatcher, data)
+    assert (info.value.status, info.value.code) == (409, "duplicate_external_id")

@@ -151,7 +151,7 @@ def test_list():
         f"hazard\t安全隐患闭环\tv{hazard.version}\t{states} 个状态\t{transitions} 个流转\thazard.yaml"
         in lines
     )
-    assert "规则包 luzhou\t潞州区安全生产与接诉即办规则\t区划：LZQ\t机制：hazard" in lines
+    assert "规则包 luzhou\t潞州区安全生产与接诉即办规则\t区划：LZQ\t机制：hazard、demand" in lines
 
 
 def test_list_of_a_broken_directory_is_an_error_not_a_traceback(tmp_path, settings, fresh_registry):

@@ -393,7 +393,7 @@ PACK_CASES = [
         "    transitions: []\n    time_limits:",
         "transitions",
         "mechanisms.demo.transitions",
-        "未知的键 'transitions'（可用：time_limits、supervision）",
+        "未知的键 'transitions'（可用：time_limits、supervision、kpi）",
     ),
     (
         "typo-in-override",

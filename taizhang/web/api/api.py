@@ -90,3 +90,6 @@ def on_http_error(request, exc: HttpError):
 from . import cases  # noqa: E402  (routes register on import)
 
 api.add_router("/", cases.router)
+api.add_router("/", "taizhang.web.api.kpis.router")  # 考核指标
+api.add_router("/", "taizhang.web.api.notices.router")  # written notices (书面告知)
+api.add_router("/", "taizhang.insight.api.router")  # similar cases, me too

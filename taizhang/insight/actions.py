@@ -1,0 +1,81 @@
+"""Actions of the insight app: similar open cases for a case, and a resident's "me too" (我也遇到)."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from taizhang.cases.actions import get_case
+from taizhang.cases.models import Case
+from taizhang.clock.now import now as clock_now
+from taizhang.errors import conflict, forbidden, not_found
+from taizhang.mechanisms.registry import get_registry
+from taizhang.org.models import User
+from taizhang.org.roles import Role
+from taizhang.org.scopes import grants_of
+
+from .models import CaseSupporter
+from .similar import THRESHOLD, Suggestion, similar_cases, window_start
+
+
+def find_similar(
+    user: User,
+    case: Case | int | str,
+    *,
+    limit: int = 5,
+    threshold: float = THRESHOLD,
+    days: int | None = None,
+) -> list[Suggestion]:
+    """Open cases of the last N days that look like the same problem as `case`, best first.
+
+    The case must be visible to the person (404 otherwise) and so must every suggestion: both go
+    through `Case.objects.for_user`.
+    """
+    if not isinstance(case, Case):
+        case = get_case(user, case)
+    elif not Case.objects.for_user(user).filter(pk=case.pk).exists():
+        raise not_found()
+    since = window_start(clock_now(), days)
+    return similar_cases(
+        case, Case.objects.for_user(user, "view"), since=since, limit=limit, threshold=threshold
+    )
+
+
+def supported_q(user: User, case_field: str = "pk") -> Q:
+    """Rows whose case the person supports ("me too"): for `Case.objects.for_user` to OR in.
+
+    `case_field` names the case id on the filtered model ("pk" on Case itself).
+    """
+    if user is None or not user.is_authenticated:
+        return Q(pk__in=[])
+    return Q(**{f"{case_field}__in": CaseSupporter.objects.filter(user=user).values("case_id")})
+
+
+def do_metoo(user: User, ref: int | str) -> tuple[CaseSupporter, int, bool]:
+    """A resident says "me too" on an open case: (the supporter row, supporters now, created).
+
+    Any resident may support an open case of a mechanism residents may report in (the case number
+    is what the portal and the SMS show them); other cases are 404, so nothing else is revealed.
+    Supporting twice is not an error; supporting one's own case or a closed one is 409.
+    """
+    if not any(g.role == Role.RESIDENT for g in grants_of(user)):
+        raise forbidden("role_not_allowed", "只有居民可以附议（我也遇到）")
+    lookup = {"number": ref} if isinstance(ref, str) and not ref.isdigit() else {"pk": int(ref)}
+    case = Case.objects.filter(**lookup).first()
+    mech = get_registry().mechanisms.get(case.mechanism) if case else None
+    if mech is None or Role.RESIDENT not in mech.definition.intake.roles:
+        raise not_found()
+    if case.state_kind == "closed":
+        raise conflict("case_closed", "该诉求已办结，不能再附议")
+    if case.reporter_id == user.pk:
+        raise conflict("own_case", "这是您本人上报的诉求")
+    created = False
+    row = CaseSupporter.objects.filter(case=case, user=user).first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                row = CaseSupporter.objects.create(case=case, user=user, created_at=clock_now())
+                created = True
+        except IntegrityError:  # the same person twice at once: the other request won
+            row = CaseSupporter.objects.get(case=case, user=user)
+    return row, CaseSupporter.objects.filter(case=case).count(), created

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class IntakeConfig(AppConfig):
+    name = "taizhang.intake"
+    label = "intake"
+    verbose_name = "外部接入"

@@ -1,0 +1,83 @@
+"""`taizhang import FILE.(csv|xlsx) --mapping MAPPING.yaml`: bulk import of another 12345 system's export.
+
+See ``taizhang/intake/importer/`` for the mapping format (``mapping.py``) and how the rows are written
+(``run.py``). A progress bar goes to stderr (``--quiet`` turns it off), a summary to stdout; rejected
+rows go to ``FILE.errors.csv`` (or ``--errors PATH``). The exit status is 0 when the import ran to the
+end — rejected rows included, they are reported, not fatal — and 1 when the file or the mapping could
+not be used, in which case nothing was written. Re-running the same command is safe: records already
+imported are skipped, so an interrupted import continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from taizhang.intake.importer.mapping import MappingError, load_mapping
+from taizhang.intake.importer.readers import ReadError
+from taizhang.intake.importer.run import DEFAULT_BATCH, Summary, run_import
+
+
+class ProgressBar:
+    """A one-line bar on stderr, redrawn at most five times a second (a line every 10 s when not a tty)."""
+
+    def __init__(self, stream=None, width: int = 30):
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.tty = self.stream.isatty()
+        self.last = 0.0
+        self.drawn = False
+
+    def __call__(self, summary: Summary, fraction: float | None, final: bool) -> None:
+        now = time.monotonic()
+        if not final and now - self.last < (0.2 if self.tty else 10.0):
+            return
+        self.last = now
+        if fraction is None:
+            bar = ""
+        else:
+            filled = int(fraction * self.width)
+            bar = f"[{'#' * filled}{'.' * (self.width - filled)}] {fraction * 100:5.1f}% "
+        text = (
+            f"{bar}{summary.rows_read:,} 行  导入 {summary.imported:,}  跳过 {summary.skipped:,}  "
+            f"拒绝 {summary.rejected:,}  {summary.rate:,.0f} 行/秒"
+        )
+        if self.tty:
+            self.stream.write("\r" + text + ("\n" if final else ""))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+        self.drawn = True
+
+
+class Command(BaseCommand):
+    help = "从其他 12345 系统的导出文件（CSV 或 XLSX）批量导入工单"
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file", help="要导入的 .csv 或 .xlsx 文件")
+        parser.add_argument("--mapping", required=True, help="映射文件（YAML），示例见 mechanisms/imports/")
+        parser.add_argument("--errors", help="被拒绝行的明细文件（默认：FILE.errors.csv）")
+        parser.add_argument(
+            "--batch-size", type=int, default=DEFAULT_BATCH, help=f"每个事务的行数（默认 {DEFAULT_BATCH}）"
+        )
+        parser.add_argument("--quiet", action="store_true", help="不显示进度条")
+
+    def handle(
+        self, *args, file: str, mapping: str, errors: str | None, batch_size: int, quiet: bool, **options
+    ):
+        if batch_size < 1:
+            raise CommandError("--batch-size 至少为 1")
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"找不到文件 {file}")
+        try:
+            spec = load_mapping(mapping)
+            progress = None if quiet or options.get("verbosity", 1) == 0 else ProgressBar(self.stderr._out)
+            summary = run_import(path, spec, errors_path=errors, batch_size=batch_size, progress=progress)
+        except (MappingError, ReadError) as exc:
+            raise CommandError(f"未导入任何记录：\n{exc}") from None
+        for line in summary.lines():
+            self.stdout.write(line)

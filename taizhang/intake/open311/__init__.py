@@ -1,0 +1,54 @@
+"""Open311 GeoReport v2 at /open311/v2/: an adapter over the cases' actions layer.
+
+Every view parses the request, calls one action (`do_open311_create`, or a read through the case
+models) and renders the result as XML or JSON (the suffix of the resource chooses). Design decisions:
+
+Services. One service per (mechanism, category) of every mechanism whose intake admits the role
+`intake` (受理员) and that declares a channel for outside systems: `open311` (外部系统接入) if it has
+one, else `hotline` (12345热线, where 311-style systems sit). The service_code is
+`<mechanism>.<category>` (`demand.complaint`), service_name the category's name, group the
+mechanism's name. Attributes are the mechanism's form fields that are marked `public: true` and that
+no transition fills in (named in a transition's `fields`, `require[].fields` or `set_fields`): those
+are staff work products (答复内容, 满意度), not what a reporter says. Internal fields (退单理由, 回访记录)
+are never `public`, personal ones (来电人, 联系电话) neither; the latter are filled from the standard
+POST parameters instead (first_name/last_name -> caller_name, phone -> caller_phone when the
+mechanism declares them).
+
+API key. `api_key` is a taizhang bearer token (`taizhang token create USERNAME`, stored as its hash).
+Its person must hold the `intake` role on a division containing `jurisdiction_id` (a division code,
+e.g. the district LZQ; optional when the person is 受理员 on exactly one division). A missing, wrong
+or revoked key, or a person without that role there, is 403.
+
+Location. lat/long, address_string or address_id is required. The case is filed at the deepest
+division under the jurisdiction whose stored GeoJSON boundary contains lat/long; with no boundary
+containing it, at the jurisdiction itself; a point outside the jurisdiction's own boundary is 400.
+
+Idempotency. The Idempotency-Key of the create action is derived from everything the client sent
+(the key's person, jurisdiction, service_code, lat, long, address, description, attributes,
+media_url and the contact parameters): a retry of the same POST returns the case the first one
+created (200 instead of 201) and never files a second one. The price: two truly separate reports
+with identical content from the same key are one case - a client that means two must vary something
+(device_id or account_id suffice). The hex digest is also returned as `token`, so
+`tokens/{token}` works although requests are created in real time.
+
+Stored data. media_url (http/https, not downloaded), address_id, email, device_id and account_id go
+into the case's `data` (media_url at `data.media_url`, the rest under `data.open311`).
+
+Reading. GET requests, requests/{id} and servicerequestupdates need no key and never show personal
+data: no reporter, no caller name or phone, no email. service_request_id is the case number.
+status is `closed` for states of kind closed, else `open`; status_notes the last public history
+row's (public) name and opinion; agency_responsible the responsible unit's name; expected_datetime
+the current deadline (due_at); service_notice the state's public name. Dates are ISO 8601 with the
+offset (+08:00). GET requests defaults to the 90 days before end_date (or now), newest first, at most
+1000 rows.
+
+servicerequestupdates (the FixMyStreet extension): `updated_after` (exclusive; or FixMyStreet's
+`start_date`, inclusive) is required, with optional end_date, service_request_id and
+jurisdiction_id. One update per public history row, oldest first, at most 1000; update_id is the
+row's hash. When the limit cuts a run of rows with the same timestamp, that run is left out whole,
+so `updated_after=<last updated_datetime>` loses nothing.
+
+Errors are the spec's list of {code, description} (XML: <errors><error>), code being the HTTP
+status: 400 bad parameters (the actions' 422 field errors become 400, one error each), 403 api_key,
+404 unknown service, request, token or jurisdiction_id, 405 a wrong method, 409 a conflict.
+"""
