@@ -213,3 +213,8 @@ def test_inspector_urges_and_flags_only(world):
     act(world.inspector, case, "flag", opinion="关注")
     err = error_of(lambda: act(world.inspector, case, "sign"))
     assert err.status == 403
+
+
+def test_consultations_follow_the_local_rule_pack(world):
+    case = handling(world, demand(world, category="consult", title="咨询公租房申请条件"))
+    assert case.limit_text == "1个工作日" and case.due_at == at(2026, 3, 11, 23, 59, 59)
