@@ -97,6 +97,10 @@ def roles_over(
             roles.add(grant.role)
         elif grant.role == Role.RESIDENT and reporter_id == user.pk:
             roles.add(grant.role)
-        elif grant.role == Role.HANDLER and grant.unit is not None and any(grant.unit.contains(c) for c in co_units):
+        elif (
+            grant.role == Role.HANDLER
+            and grant.unit is not None
+            and any(grant.unit.contains(c) for c in co_units)
+        ):
             roles.add(CO_HANDLER)
     return roles

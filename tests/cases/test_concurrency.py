@@ -122,8 +122,14 @@ def test_a_photo_cannot_be_claimed_by_two_records(world, photo):
 
 
 def test_an_external_id_is_one_case(world):
-    data = CaseInput(mechanism="hazard", title="外部系统工单", division=world.grid.code, category="fire",
-                     channel="hotline", external_id="EXT-1")
+    data = CaseInput(
+        mechanism="hazard",
+        title="外部系统工单",
+        division=world.grid.code,
+        category="fire",
+        channel="hotline",
+        external_id="EXT-1",
+    )
     do_create_case(world.dispatcher, data)
     with pytest.raises(ActionError) as info:
         do_create_case(world.dispatcher, data)

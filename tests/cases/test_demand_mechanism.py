@@ -30,9 +30,16 @@ def frozen():
 
 
 def demand(world, user=None, **kw) -> Case:
-    data = dict(mechanism="demand", title="小区路灯不亮", division=world.grid.code, category="complaint",
-                grade="general", channel="hotline", description="和心社区3号楼前路灯连续一周不亮",
-                fields={"caller_name": "张先生", "caller_phone": "13800000000"})
+    data = dict(
+        mechanism="demand",
+        title="小区路灯不亮",
+        division=world.grid.code,
+        category="complaint",
+        grade="general",
+        channel="hotline",
+        description="和心社区3号楼前路灯连续一周不亮",
+        fields={"caller_name": "张先生", "caller_phone": "13800000000"},
+    )
     data.update(kw)
     case, _ = do_create_case(user or world.dispatcher, CaseInput(**data))
     return case
@@ -59,10 +66,13 @@ def handling(world, case, **params):
     return fresh(case)
 
 
-@pytest.mark.parametrize(("grade", "due"), [
-    ("general", at(2026, 3, 10, 12, 0)),  # 2 工作时
-    ("emergency", at(2026, 3, 10, 10, 30)),  # half an hour
-])
+@pytest.mark.parametrize(
+    ("grade", "due"),
+    [
+        ("general", at(2026, 3, 10, 12, 0)),  # 2 工作时
+        ("emergency", at(2026, 3, 10, 10, 30)),  # half an hour
+    ],
+)
 def test_accepted_must_be_dispatched_in_time(world, grade, due):
     assert demand(world, grade=grade).due_at == due
 
@@ -79,20 +89,27 @@ def test_dispatch_signing_limits(world):
     assert urgent.due_at == at(2026, 3, 10, 11, 0)
 
 
-@pytest.mark.parametrize(("grade", "due"), [
-    ("general", at(2026, 3, 17, 10, 0)),
-    ("emergency", at(2026, 3, 10, 12, 0)),
-    ("utilities", at(2026, 3, 11, 10, 0)),
-    ("complex", at(2026, 3, 25, 10, 0)),
-])
+@pytest.mark.parametrize(
+    ("grade", "due"),
+    [
+        ("general", at(2026, 3, 17, 10, 0)),
+        ("emergency", at(2026, 3, 10, 12, 0)),
+        ("utilities", at(2026, 3, 11, 10, 0)),
+        ("complex", at(2026, 3, 25, 10, 0)),
+    ],
+)
 def test_handling_limit_by_urgency(world, grade, due):
     assert handling(world, demand(world, grade=grade)).due_at == due
 
 
 def test_dispatcher_may_change_type_and_urgency(world):
     case = demand(world)
-    act(world.dispatcher, case, "dispatch", params={"unit": world.safety_bureau.code, "grade": "utilities",
-                                                     "category": "help"})
+    act(
+        world.dispatcher,
+        case,
+        "dispatch",
+        params={"unit": world.safety_bureau.code, "grade": "utilities", "category": "help"},
+    )
     case = fresh(case)
     assert (case.grade, case.category) == ("utilities", "help")
 
@@ -110,8 +127,14 @@ def test_co_units_see_the_case_and_give_their_part(world):
 
 def test_co_units_are_checked(world):
     case = demand(world)
-    err = error_of(lambda: act(world.dispatcher, case, "dispatch", params={
-        "unit": world.safety_bureau.code, "co_units": [world.safety_bureau.code, "NOPE"]}))
+    err = error_of(
+        lambda: act(
+            world.dispatcher,
+            case,
+            "dispatch",
+            params={"unit": world.safety_bureau.code, "co_units": [world.safety_bureau.code, "NOPE"]},
+        )
+    )
     assert {e.code for e in err.errors} == {"unknown_unit", "lead_as_co_unit"}
 
 
@@ -144,7 +167,13 @@ def test_reply_visit_and_evaluation(world):
     case = handling(world, demand(world))
     err = error_of(lambda: act(world.handler, case, "reply"))
     assert err.errors[0].field == "fields.reply"
-    act(world.handler, case, "reply", opinion="已更换灯泡", fields={"reply": "已于3月10日更换路灯灯泡，恢复照明"})
+    act(
+        world.handler,
+        case,
+        "reply",
+        opinion="已更换灯泡",
+        fields={"reply": "已于3月10日更换路灯灯泡，恢复照明"},
+    )
     case = fresh(case)
     assert case.state == "replied" and case.due_at == at(2026, 3, 12, 23, 59, 59)  # 回访 in 2 工作日
     act(world.dispatcher, case, "visit_satisfied")
@@ -159,7 +188,13 @@ def test_unsatisfied_visit_reopens_the_case(world, frozen):
     frozen.move_to(at(2026, 3, 11, 10, 0))
     err = error_of(lambda: act(world.dispatcher, case, "visit_unsatisfied", opinion="群众反映仍不亮"))
     assert err.errors[0].field == "fields.visit_note"
-    act(world.dispatcher, case, "visit_unsatisfied", opinion="群众反映仍不亮", fields={"visit_note": "仍有两盏不亮"})
+    act(
+        world.dispatcher,
+        case,
+        "visit_unsatisfied",
+        opinion="群众反映仍不亮",
+        fields={"visit_note": "仍有两盏不亮"},
+    )
     case = fresh(case)
     assert case.state == "handling" and case.data["satisfaction"] == "unsatisfied"
     assert case.due_at == at(2026, 3, 18, 10, 0)  # 重办: a new 7-day limit
