@@ -128,7 +128,8 @@ def check_create_case(user: User, data: CaseInput) -> CreatePlan:
         errors.append(FieldError("attachments", "photos_required", f"上报须附至少 {d.intake.photos} 张照片"))
     if errors:
         raise invalid(errors)
-    if data.external_id and Case.objects.filter(mechanism=mech.code, external_id=data.external_id).exists():
+    taken = Case.objects.filter(mechanism=mech.code, external_id=data.external_id).exclude(external_id="")
+    if data.external_id and taken.exists():  # the exclude lets the planner use the partial unique index
         raise conflict("duplicate_external_id", f"外部编号 {data.external_id} 已有对应案件")
     return CreatePlan(mech, division, role, channel, grade, cleaned, lat, lon, files, unit)
 

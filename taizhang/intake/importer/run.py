@@ -173,10 +173,14 @@ def run_import(
                 if not pending:
                     return
                 ids = [converter.external_id(row) for _, row in pending]
+                # `exclude(external_id="")` repeats the unique index's condition: without it the
+                # planner cannot use that partial index and scans every case of the mechanism.
                 before = set(
                     Case.objects.filter(
                         mechanism=mapping.mech.code, external_id__in=set(ids), pk__lte=writer.start_max_pk
-                    ).values_list("external_id", flat=True)
+                    )
+                    .exclude(external_id="")
+                    .values_list("external_id", flat=True)
                 )
                 batch: list[Prepared] = []
                 seen: dict[str, int] = {}
