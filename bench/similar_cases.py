@@ -99,6 +99,15 @@ def make_cases(rows: list[dict[str, Any]], region: str, division: Any, prefix: s
     return Case.objects.bulk_create(cases, batch_size=2000)
 
 
+def analyze() -> None:
+    """Fresh planner statistics after a bulk load, as autovacuum keeps them in a live database."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+
+
 def prf(pairs: list[tuple[int, bool]]) -> dict[str, float]:
     tp = sum(1 for y, p in pairs if y and p)
     fp = sum(1 for y, p in pairs if not y and p)
@@ -128,6 +137,7 @@ def quality(args: argparse.Namespace, org: Any, say: Any) -> dict[str, Any]:
     start = time.perf_counter()
     sim.index_cases(cases)
     index_s = time.perf_counter() - start
+    analyze()
     say(f"quality: {len(cases)} messages indexed in {index_s:.1f} s; scoring {len(labels)} labelled pairs")
     by_id = {c.external_id: c for c in Case.objects.filter(region="EVAL").select_related("tokens")}
     missing = [(a, b) for a, b, _ in labels if a not in by_id or b not in by_id]
@@ -191,6 +201,7 @@ def latency(args: argparse.Namespace, org: Any, say: Any) -> dict[str, Any]:
     for k in range(0, len(cases), 10_000):
         sim.index_cases(cases[k : k + 10_000])
     index_s = time.perf_counter() - start
+    analyze()
     say(f"latency: {len(cases)} open cases inserted in {insert_s:.1f} s, indexed in {index_s:.1f} s")
     since = NOW - timedelta(days=30)
     picks = rng.sample(cases, LOOKUPS)

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection
 from django.db.models import Case as SqlCase
-from django.db.models import FloatField, QuerySet, Sum, Value, When
+from django.db.models import Exists, FloatField, OuterRef, QuerySet, Sum, Value, When
 
 from taizhang.cases.models import Case
 
@@ -279,9 +279,10 @@ def similar_cases(
     qvec = weights.vector(words)
     # Words weigh as in the dot product; a place as a typical word (the re-rank scores it properly).
     term_weight = {t: (qvec.get(t) or 0.2) * weights.idf(t) for t in chosen}
-    postings = CaseTerm.objects.filter(
-        scope=scope, term__in=chosen, case__in=candidates(case, visible, since).values("pk")
-    )
+    # A correlated EXISTS, checked for the few postings of rare words only: `case_id IN (visible)`
+    # would first list every visible open case of the window (~250 ms at 100k on SQLite).
+    allowed = candidates(case, visible, since).filter(pk=OuterRef("case_id"))
+    postings = CaseTerm.objects.filter(scope=scope, term__in=chosen).filter(Exists(allowed))
     if since is not None:
         postings = postings.filter(created_at__gte=since)
     relevance = Sum(

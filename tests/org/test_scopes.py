@@ -82,3 +82,15 @@ def test_division_tree_paths(world):
     assert world.street.contains(world.grid) and not world.grid.contains(world.street)
     assert world.grid.district() == world.district
     assert [d.code for d in world.grid.ancestors()] == ["WMJD-HX", "WMJD", "LZQ", "CZS"]
+
+
+def test_a_supporter_sees_the_case_they_support(world, cases):
+    from taizhang.insight.actions import do_metoo
+
+    neighbour = type(world.resident).objects.create_user(username="linju", password="x", display_name="邻居")
+    from taizhang.org.models import Membership
+
+    Membership.objects.create(user=neighbour, role="resident")
+    assert not Case.objects.for_user(neighbour).exists()
+    do_metoo(neighbour, cases["grid"].number)
+    assert list(Case.objects.for_user(neighbour)) == [cases["grid"]]

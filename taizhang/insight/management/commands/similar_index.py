@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
+from django.db import connection
 
 from taizhang.cases.models import Case
 from taizhang.insight.similar import index_cases
@@ -22,4 +23,7 @@ class Command(BaseCommand):
             if not chunk:
                 break
             done += index_cases(chunk)
+        if done and connection.vendor == "postgresql":
+            with connection.cursor() as cur:  # fresh planner statistics after a bulk load
+                cur.execute("ANALYZE insight_caseterm, insight_termcount, insight_casetokens")
         self.stdout.write(f"已索引 {done} 个案件")
