@@ -2,8 +2,34 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
 from taizhang.cases.actions import TransitionRequest, do_transition
 from taizhang.cases.create import CaseInput, do_create_case
+from taizhang.cases.models import Case
+from taizhang.errors import ActionError
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def at(*args) -> datetime:
+    """A moment in local (Beijing) time."""
+    return datetime(*args, tzinfo=TZ)
+
+
+def fresh(case) -> Case:
+    """The case as stored now."""
+    return Case.objects.get(pk=case.pk)
+
+
+def error_of(call) -> ActionError:
+    """The ActionError a call raises (fails the test if it raises none)."""
+    with pytest.raises(ActionError) as info:
+        call()
+    return info.value
 
 
 def report(world, user=None, **kw):

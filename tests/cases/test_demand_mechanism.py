@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import pytest
 import time_machine
 
@@ -12,15 +9,8 @@ from taizhang.cases.approvals import do_decide
 from taizhang.cases.create import CaseInput, do_create_case
 from taizhang.cases.hashchain import verify_case
 from taizhang.cases.models import Case
-from taizhang.errors import ActionError
 
-from .helpers import act
-
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=TZ)
+from .helpers import act, at, error_of, fresh
 
 
 @pytest.fixture(autouse=True)
@@ -43,16 +33,6 @@ def demand(world, user=None, **kw) -> Case:
     data.update(kw)
     case, _ = do_create_case(user or world.dispatcher, CaseInput(**data))
     return case
-
-
-def fresh(case) -> Case:
-    return Case.objects.get(pk=case.pk)
-
-
-def error_of(call) -> ActionError:
-    with pytest.raises(ActionError) as info:
-        call()
-    return info.value
 
 
 def dispatched(world, case, **params):

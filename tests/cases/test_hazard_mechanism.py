@@ -3,41 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
 from taizhang.cases.approvals import do_decide
 from taizhang.cases.hashchain import verify_case
-from taizhang.cases.models import Case
-from taizhang.errors import ActionError
 from taizhang.org.models import Membership
 
-from .helpers import act, report, to_rectifying
+from .helpers import TZ, act, at, error_of, fresh, report, to_rectifying
 
-TZ = ZoneInfo("Asia/Shanghai")
 TUESDAY = datetime(2026, 3, 10, 10, 0, tzinfo=TZ)  # deadlines stay inside a year the calendar knows
-
-
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=TZ)
 
 
 @pytest.fixture(autouse=True)
 def frozen():
     with time_machine.travel(TUESDAY, tick=False) as traveller:
         yield traveller
-
-
-def fresh(case) -> Case:
-    return Case.objects.get(pk=case.pk)
-
-
-def error_of(call) -> ActionError:
-    with pytest.raises(ActionError) as info:
-        call()
-    return info.value
 
 
 def test_report_sets_channel_from_role_and_first_deadline(world):
