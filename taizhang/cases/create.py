@@ -42,6 +42,8 @@ class CaseInput:
     fields: dict[str, Any] = field(default_factory=dict)
     attachments: list[int] = field(default_factory=list)
     external_id: str = ""
+    # What a channel keeps with the case besides form fields (Open311's media_url, device_id …).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -131,7 +133,7 @@ def check_create_case(user: User, data: CaseInput) -> CreatePlan:
     taken = Case.objects.filter(mechanism=mech.code, external_id=data.external_id).exclude(external_id="")
     if data.external_id and taken.exists():  # the exclude lets the planner use the partial unique index
         raise conflict("duplicate_external_id", f"外部编号 {data.external_id} 已有对应案件")
-    return CreatePlan(mech, division, role, channel, grade, cleaned, lat, lon, files, unit)
+    return CreatePlan(mech, division, role, channel, grade, {**cleaned, **data.extra}, lat, lon, files, unit)
 
 
 def next_number(mech: Mechanism, year: int) -> str:

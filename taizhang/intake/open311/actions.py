@@ -1,8 +1,8 @@
 """Filing an Open311 POST as a case: authorise the api_key, locate, build a CaseInput, create it once.
 
-The case is created by the cases' own create action (check_create_case, insert_case and its
-idempotency keys); what is added here is what Open311 brings that a CaseInput has no place for
-(media_url, address_id, contact parameters), stored in the case's data.
+The case is created by the cases' own create action (`do_create_case` with an idempotency key derived
+from the POST); what Open311 brings that is not a form field (media_url, address_id, contact
+parameters) travels in `CaseInput.extra` and is stored in the case's data.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from taizhang.cases.create import CaseInput, check_create_case, insert_case, replay, request_fingerprint
-from taizhang.cases.models import Case, IdempotencyKey
-from taizhang.clock.now import now as clock_now
+from taizhang.cases.create import CaseInput, do_create_case
+from taizhang.cases.models import Case
 from taizhang.errors import ActionError
 from taizhang.org.models import ApiToken, Division, User
 from taizhang.org.roles import Role
@@ -234,26 +232,9 @@ def do_open311_create(post: Open311Post) -> tuple[Case, bool, str]:
     token = derived_key(user, post, jurisdiction, (lat, lon))
     key = KEY_PREFIX + token
     data, extra = build_input(post, service, locate(jurisdiction, lat, lon), (lat, lon))
-    fingerprint = hashlib.sha256(
-        (request_fingerprint(data) + json.dumps(extra, sort_keys=True, ensure_ascii=False)).encode()
-    ).hexdigest()
-    existing = replay(user, key, fingerprint)
-    if existing:
-        return existing, False, token
-    plan = check_create_case(user, data)
-    plan.data = {**plan.data, **extra}
-    try:
-        with transaction.atomic():
-            case = insert_case(user, data, plan, clock_now())
-            IdempotencyKey.objects.create(
-                user=user, key=key, request_hash=fingerprint, case=case, created_at=case.created_at
-            )
-    except IntegrityError:
-        existing = replay(user, key, fingerprint)  # a concurrent twin won the race
-        if existing:
-            return existing, False, token
-        raise
-    return case, True, token
+    data.extra = extra
+    case, created = do_create_case(user, data, key)
+    return case, created, token
 
 
 def error_of(exc: ActionError) -> Open311Error:
