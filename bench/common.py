@@ -177,6 +177,19 @@ def run_child(script: Path, args: Sequence[str], database_url: str) -> dict[str,
         return json.loads(result.read_text())
 
 
+def dispatch(args: Any, child: Callable[[Any], None], parent: Callable[[Any], None]) -> None:
+    """Run the child part (inside a throw-away database) or the parent that drives the children."""
+    if args.child:
+        child(args)
+        return
+    try:
+        parent(args)
+    except KeyboardInterrupt:
+        sys.exit("interrupted; throw-away databases removed")
+    except RuntimeError as exc:
+        sys.exit(f"error: {exc}")
+
+
 def write_result(path: str | Path, data: dict[str, Any]) -> None:
     """Write a child's figures for the parent (see :func:`run_child`)."""
     Path(path).write_text(json.dumps(data, ensure_ascii=False, indent=2))

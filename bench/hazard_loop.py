@@ -40,6 +40,7 @@ from bench.common import (
     ENGINES,
     PER_ROW_TXN,
     Stopwatch,
+    dispatch,
     fmt_rate,
     insert_baselines,
     per_second,
@@ -364,15 +365,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.cases < 1:
         parser.error("--cases must be at least 1")
-    if args.child:
-        child(args)
-    else:
-        try:
-            parent(args)
-        except KeyboardInterrupt:
-            sys.exit("interrupted; throw-away databases removed")
-        except RuntimeError as exc:
-            sys.exit(f"error: {exc}")
+    dispatch(args, child, parent)
 
 
 if __name__ == "__main__":

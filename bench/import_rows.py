@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (
     DEFAULT_POSTGRES_ADMIN_URL,
     ENGINES,
+    dispatch,
     fmt_rate,
     per_second,
     print_table,
@@ -328,15 +329,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.rows < 1 or args.batch_size < 1:
         parser.error("--rows and --batch-size must be at least 1")
-    if args.child:
-        child(args)
-    else:
-        try:
-            parent(args)
-        except KeyboardInterrupt:
-            sys.exit("interrupted; throw-away databases removed")
-        except RuntimeError as exc:
-            sys.exit(f"error: {exc}")
+    dispatch(args, child, parent)
 
 
 if __name__ == "__main__":
