@@ -1,17 +1,25 @@
-"""URL configuration."""
+"""URL configuration: the pages, the JSON API, Open311 and the admin."""
 
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from taizhang.web import views
 from taizhang.web.api.api import api
+from taizhang.web.workbench import views as workbench
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", workbench.home, name="home"),
+    path("workbench/", workbench.workbench, name="workbench"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("cases/", include("taizhang.web.caselist.urls")),
+    path("cases/", include("taizhang.web.casepage.urls")),
+    path("report/", include("taizhang.web.report.urls")),
+    path("portal/", include("taizhang.web.portal.urls")),
+    path("dashboard/", include("taizhang.web.dashboard.urls")),
+    path("mechanisms/", include("taizhang.web.mechanism_pages.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("open311/v2/", include("taizhang.intake.open311.urls")),

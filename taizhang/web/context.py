@@ -1,0 +1,65 @@
+"""Template context every page gets: the navigation the signed-in person's roles call for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from taizhang.mechanisms.registry import get_registry
+from taizhang.org.roles import Role
+from taizhang.org.scopes import grants_of
+
+# Who sees the leader dashboard: people who answer for a whole area, not one case.
+DASHBOARD_ROLES = frozenset({Role.LEADER, Role.DISPATCHER, Role.INSPECTOR, Role.INTAKE})
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str
+    label: str
+    url: str
+
+
+def staff_roles(user) -> set[str]:
+    """The org roles the person holds (residents hold none that open the staff pages)."""
+    if not user.is_authenticated:
+        return set()
+    return {g.role for g in grants_of(user)} - {Role.RESIDENT}
+
+
+def can_report(user) -> bool:
+    """Whether some mechanism lets one of the person's roles file a case."""
+    roles = {g.role for g in grants_of(user)} if user.is_authenticated else set()
+    return any(roles & set(m.definition.intake.roles) for m in get_registry().mechanisms.values())
+
+
+def nav_items(user) -> list[NavItem]:
+    """The main menu for this person, in the order they use it."""
+    if not user.is_authenticated:
+        return [NavItem("portal", _("群众服务"), reverse("portal:home"))]
+    roles = staff_roles(user)
+    items: list[NavItem] = []
+    if roles or user.is_superuser:
+        items.append(NavItem("workbench", _("工作台"), reverse("workbench")))
+        items.append(NavItem("cases", _("案件"), reverse("cases:list")))
+    if can_report(user):
+        items.append(NavItem("report", _("上报"), reverse("report:new")))
+    if roles & DASHBOARD_ROLES or user.is_superuser:
+        items.append(NavItem("dashboard", _("驾驶舱"), reverse("dashboard:home")))
+    if not roles and not user.is_superuser:
+        items.append(NavItem("portal", _("我的诉求"), reverse("portal:home")))
+    items.append(NavItem("mechanisms", _("机制"), reverse("mechanisms:list")))
+    if user.is_staff:
+        items.append(NavItem("admin", _("管理后台"), reverse("admin:index")))
+    return items
+
+
+def navigation(request: HttpRequest) -> dict:
+    """Context processor: `nav` (menu items) and `nav_active` (the current section's key)."""
+    user = getattr(request, "user", None)
+    if user is None:
+        return {}
+    return {"nav": nav_items(user), "nav_active": getattr(request, "nav_active", "")}
