@@ -1,7 +1,8 @@
 """What waits for a person: the cases where one of their roles may move the case on.
 
-A to-do is a transition that changes the state (催办, 标记 and 延期 keep it and are not work waiting),
-or an approval the person may give. The filter is pure SQL so it counts a million cases cheaply;
+A to-do is a transition that changes the state (催办, 标记 and 延期 keep it and are not work waiting)
+and that the mechanism says the state waits for from the role (`waiting_for`: a leader may 立案 too,
+but the case waits for the dispatcher), or an approval the person may give. The filter is pure SQL so it counts a million cases cheaply;
 per-case conditions (`only_if`, `distinct_from`, deadlines) are left to the case page, which shows
 exactly what the person may do.
 """
@@ -27,7 +28,7 @@ def states_by_role() -> dict[str, dict[str, set[str]]]:
         for t in mech.transitions.values():
             if t.to is None:
                 continue
-            for role in t.roles:
+            for role in t.roles if t.waiting_for is None else t.waiting_for:
                 out[role][mech.code].update(t.from_)
     return out
 

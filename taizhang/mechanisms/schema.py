@@ -94,6 +94,9 @@ class TransitionDef(Strict):
     set_fields: dict[str, str | int | bool] = {}
     public: bool = True
     public_name: str | None = None
+    # Whose 待办 the transition is: the roles the state waits for. None: every role of the transition;
+    # [] for exceptions and oversight (封控, 挂账, 转执法) that nobody's work list should hold.
+    waiting_for: list[str] | None = None
 
 
 class Limit(Strict):

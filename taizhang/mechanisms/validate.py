@@ -385,6 +385,13 @@ def check_transitions(
             for j, role in enumerate(t.approval.roles):
                 if role == SYSTEM:
                     problems.append(lined.problem((*path, "approval", "roles", j), "审批不能由系统完成"))
+        for j, role in enumerate(t.waiting_for or []):
+            if role not in t.roles:
+                problems.append(
+                    lined.problem(
+                        (*path, "waiting_for", j), f"角色 '{role}' 不在本流转的 roles 中，不能把它列为待办"
+                    )
+                )
         for j, name in enumerate(t.fields):
             if name not in fields:
                 problems.append(lined.problem((*path, "fields", j), unknown_field(name, fields)))

@@ -853,6 +853,13 @@ SEMANTIC_CASES = [
         "未知的流转 'finish'",
     ),
     (
+        "waiting-for-a-role-that-cannot-act",
+        [("    distinct_from: [done]\n", "    distinct_from: [done]\n    waiting_for: [leader]\n")],
+        "waiting_for",
+        "transitions[4].waiting_for[0]",
+        "不在本流转的 roles 中",
+    ),
+    (
         "assign-and-clear-unit",
         [("    assign: unit\n", "    assign: unit\n    clears_unit: true\n")],
         "clears_unit",
