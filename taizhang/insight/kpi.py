@@ -15,8 +15,8 @@ closed case's figures never change afterwards. Definitions, exactly as computed 
   mechanism): `sign_hours`, `close_days`, `basic_score`; the weights of a group's 综合得分 are those of
   the group's division (a unit: the unit's division), the totals' those of the scope (the `division`
   asked for, else the deepest division that holds all of the caller's posts).
-- **派单 cases** (dispatched): cases with at least one `dispatch` row; "the dispatch" is the last one.
-- **24 h 签收率** (`sign_rate`): dispatched cases whose first `sign` after the dispatch came within
+- **派单 cases** (dispatched): cases with at least one row of the mechanism's `kpi.dispatch` transition; "the dispatch" is the last one.
+- **24 h 签收率** (`sign_rate`): dispatched cases whose first `kpi.sign` row after the dispatch came within
   `sign_hours` (natural hours) of it / dispatched cases.
 - **响应率** (`response_rate`): dispatched cases whose first `sign` after the dispatch came no later
   than the deadline recorded on the dispatch row (its `due_at`; any sign when it has none) / dispatched.
@@ -56,7 +56,7 @@ from taizhang.org.roles import Role
 from taizhang.org.scopes import grants_of
 
 GROUPS = ("unit", "division")
-DISPATCH, SIGN, OVERDUE = "dispatch", "sign", "overdue"
+OVERDUE = "overdue"
 SATISFIED, BASIC, UNSATISFIED = "satisfied", "basic", "unsatisfied"
 # Rates in the order of the report and the export, with their Chinese names ({h}, {d}: the windows).
 RATES = (
@@ -162,9 +162,9 @@ def case_facts(rows: list[tuple], rules: KpiRules, closed: set[str], visits: dic
             continue  # requests and refusals change nothing
         if "unit_id" in changes:
             facts.unit_id = changes["unit_id"][1]
-        if code == DISPATCH:
+        if code == rules.dispatch:
             dispatched_at, dispatch_due, signed_at = at, due_at, None
-        elif code == SIGN and dispatched_at is not None and signed_at is None:
+        elif code == rules.sign and dispatched_at is not None and signed_at is None:
             signed_at = at
         if closed_at is None and to_state in closed:
             closed_at = at

@@ -142,6 +142,9 @@ class KpiRules(Strict):
     basic_score: Annotated[float, Field(strict=True)] | None = None
     sign_hours: Count | None = None  # 24 h 签收率: the window after 派单
     close_days: Count | None = None  # 7 日办结率: the window after 受理
+    # The transitions the rates are measured from: 派单 (starts the response clock) and 签收.
+    dispatch: Code | None = None
+    sign: Code | None = None
 
 
 class MechanismDef(Strict):

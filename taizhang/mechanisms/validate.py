@@ -219,7 +219,7 @@ def check_supervision(
             previous = (after, esc.levels)
 
 
-KPI_KEYS = ("weights", "basic_score", "sign_hours", "close_days")
+KPI_KEYS = ("weights", "basic_score", "sign_hours", "close_days", "dispatch", "sign")
 SATISFACTION = ("satisfied", "basic", "unsatisfied")
 
 
@@ -251,6 +251,13 @@ def check_kpi(
                 (*base, "basic_score"), f"基本满意的折算分须在 0 到 1 之间（现为 {kpi.basic_score}）"
             )
         )
+    codes = {t.code for t in mech.transitions}
+    for key, label in (("dispatch", "派单"), ("sign", "签收")):
+        value = getattr(kpi, key)
+        if value is not None and value not in codes:
+            problems.append(
+                lined.problem((*base, key), f"考核所依据的{label}流转 '{value}' 不是本机制的流转")
+            )
     for key, label in (("sign_hours", "签收时限（小时）"), ("close_days", "办结时限（天）")):
         if getattr(kpi, key) == 0:
             problems.append(lined.problem((*base, key), f"{label}须大于零"))

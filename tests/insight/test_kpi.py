@@ -406,7 +406,7 @@ def test_rules_resolve_deepest_pack_first_key_by_key(tmp_path):
 
 def test_a_mechanism_without_rules_gets_them_only_from_a_complete_pack(tmp_path):
     full = "kpi:\n  weights: {response: 30, resolution: 35, satisfaction: 35}\n  basic_score: 1\n"
-    full += "  sign_hours: 24\n  close_days: 7"
+    full += "  sign_hours: 24\n  close_days: 7\n  dispatch: dispatch\n  sign: sign"
     mech = load(tmp_path, {"p.yaml": pack(full)}, NO_KPI).get("demand")
     assert mech.kpi_rules("/CZS/LZQ/").basic_score == 1 and mech.kpi_rules("/CZS/SDQ/") is None
     text = pack("kpi:\n  sign_hours: 12")
@@ -416,7 +416,7 @@ def test_a_mechanism_without_rules_gets_them_only_from_a_complete_pack(tmp_path)
         line_with(text, "kpi:"),
         "mechanisms.demand.kpi",
     )
-    assert "考核规则缺少 weights、basic_score、close_days" in problem.message
+    assert "考核规则缺少 weights、basic_score、close_days、dispatch、sign" in problem.message
 
 
 @pytest.mark.parametrize(
@@ -438,6 +438,7 @@ def test_a_mechanism_without_rules_gets_them_only_from_a_complete_pack(tmp_path)
             "mechanisms.demand.kpi.weights.satisfaction",
             "缺少必填项",
         ),
+        ("kpi:\n  sign: accept", "sign", "mechanisms.demand.kpi.sign", "'accept' 不是本机制的流转"),
         ("kpi:\n  weight: {}", "weight:", "mechanisms.demand.kpi.weight", "是否应为 'weights'"),
     ],
 )
@@ -477,7 +478,7 @@ def test_mechanism_kpi_errors(tmp_path):
 
 def test_kpi_needs_a_satisfaction_field(tmp_path):
     text = MINIMAL + "kpi:\n  weights: {response: 30, resolution: 35, satisfaction: 35}\n"
-    text += "  basic_score: 0.8\n  sign_hours: 24\n  close_days: 7\n"
+    text += "  basic_score: 0.8\n  sign_hours: 24\n  close_days: 7\n  dispatch: done\n  sign: done\n"
     (tmp_path / "demo.yaml").write_text(text, encoding="utf-8")
     with pytest.raises(MechanismError) as info:
         load_directory(tmp_path)
