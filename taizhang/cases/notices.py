@@ -84,6 +84,20 @@ def render_notice(case: Case, kind: str) -> str:
     return render_to_string(f"notices/{notice.kind}.html", notice_context(case, notice, row))
 
 
+def notice_pdf(html: str) -> bytes:
+    """The notice as a PDF (WeasyPrint; Chinese needs a CJK font such as Debian's fonts-noto-cjk).
+
+    A server without Pango gets a clear 503 rather than a broken document.
+    """
+    try:
+        from weasyprint import HTML
+    except OSError as exc:  # the Python package is there but the system's Pango is not
+        raise ActionError(
+            "pdf_unavailable", f"本服务器缺少生成 PDF 所需的系统组件（Pango），请打印 HTML 版本：{exc}", 503
+        ) from None
+    return HTML(string=html).write_pdf()
+
+
 # -- the context --------------------------------------------------------------------------------------
 
 

@@ -182,6 +182,39 @@ def client_for(user) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Bearer {issue_token(user, '测试')}")
 
 
+def pdf_objects(pdf: bytes) -> bytes:
+    """The PDF with its compressed streams inflated (font names live in object streams)."""
+    import re
+    import zlib
+
+    out = [pdf]
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            out.append(zlib.decompress(m.group(1)))
+        except zlib.error:
+            pass
+    return b"".join(out)
+
+
+def test_pdf_without_pango_is_a_clear_error(px, monkeypatch):
+    import builtins
+
+    from taizhang.cases.notices import notice_pdf
+    from taizhang.errors import ActionError
+
+    real_import = builtins.__import__
+
+    def no_pango(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pango)
+    with pytest.raises(ActionError) as info:
+        notice_pdf("<p>告知书</p>")
+    assert (info.value.code, info.value.status) == ("pdf_unavailable", 503)
+
+
 def test_api_serves_notices_to_who_may_see_the_case(px):
     world = px.world
     case = to_handling(px, petition(world))
@@ -196,7 +229,10 @@ def test_api_serves_notices_to_who_may_see_the_case(px):
     res = client_for(world.resident).get(url + "/reply")
     assert (res.status_code, res.json()["code"]) == (409, "notice_not_issued")
     res = client_for(world.resident).get(url + "/acceptance", {"format": "pdf"})
-    assert (res.status_code, res.json()["code"]) == (406, "pdf_unavailable")
+    assert res.status_code == 200 and res["Content-Type"] == "application/pdf"
+    assert res.content.startswith(b"%PDF-")
+    # The Chinese text is set in an embedded CJK font (Debian's fonts-noto-cjk), not missing glyphs.
+    assert b"NotoSerifCJK" in pdf_objects(res.content) or b"NotoSansCJK" in pdf_objects(res.content)
     res = client_for(world.resident).get(url + "/acceptance", {"format": "docx"})
     assert (res.status_code, res.json()["code"]) == (406, "unknown_format")
     res = Client().get(url + "/acceptance")
