@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format demo bench clean
+.PHONY: run test lint format demo bench clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/hazard_loop.py
+
+# The English catalogues (the msgids are the Chinese UI text): collect the marked strings of each app with a
+# catalogue, then compile. Translate the new empty entries in taizhang/<app>/locale/en/LC_MESSAGES/django.po
+# and run it again. Needs GNU gettext (apt install gettext); the compiled .mo files are committed.
+messages: $(STAMP)
+	for app in web intake; do (cd taizhang/$$app && ../../$(BIN)/django-admin makemessages -l en --no-obsolete --settings=taizhang.settings) || exit 1; done
+	cd taizhang && ../$(BIN)/django-admin compilemessages -l en --settings=taizhang.settings
 
 clean:
 	rm -rf $(VENV) .pytest_cache db.sqlite3 media

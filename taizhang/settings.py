@@ -52,6 +52,19 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def env_tile_url(name: str) -> str:
+    """A map tile URL template (http(s)://… or a local /path, with {z}, {x} and {y}), or empty."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return ""
+    if not value.startswith(("http://", "https://", "/")):
+        raise ImproperlyConfigured(f"{name}={value!r}: expected an http(s):// URL or a /path")
+    missing = [p for p in ("{z}", "{x}", "{y}") if p not in value]
+    if missing:
+        raise ImproperlyConfigured(f"{name}={value!r}: the template lacks {', '.join(missing)}")
+    return value
+
+
 DEBUG = env_bool("TAIZHANG_DEBUG", True)
 SECRET_KEY = os.environ.get("TAIZHANG_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -193,6 +206,12 @@ TAIZHANG_BUSINESS_HOURS = env_list("TAIZHANG_BUSINESS_HOURS", "08:30-12:00,14:00
 # Shown in the Open311 discovery document: who other systems contact about this endpoint.
 TAIZHANG_OPEN311_CONTACT = env_str("TAIZHANG_OPEN311_CONTACT", "")
 TAIZHANG_WORKER_INTERVAL = env_int("TAIZHANG_WORKER_INTERVAL", 30, minimum=1)
+# The dashboard's basemap: a tile URL template, its attribution and the coordinate system its tiles are
+# drawn in (Chinese providers use gcj02: points are shifted to match). Empty: the division outlines on a
+# plain background, which works offline.
+TAIZHANG_MAP_TILES = env_tile_url("TAIZHANG_MAP_TILES")
+TAIZHANG_MAP_ATTRIBUTION = env_str("TAIZHANG_MAP_ATTRIBUTION", "")
+TAIZHANG_MAP_CRS = env_choice("TAIZHANG_MAP_CRS", "wgs84", ("wgs84", "gcj02"))
 # Similar cases at intake: open cases created in the last N days are compared (taizhang.insight).
 TAIZHANG_SIMILAR_DAYS = env_int("TAIZHANG_SIMILAR_DAYS", 30, minimum=1)
 

@@ -87,8 +87,15 @@ def available_transitions(user: User, case: Case) -> list[tuple[TransitionDef, s
             continue
         if t.approval and case.pending:
             continue
+        if t.once and already_taken(case, t.code):
+            continue
         out.append((t, role))
     return out
+
+
+def already_taken(case: Case, code: str) -> bool:
+    """Whether the case's history already holds the transition (for those allowed `once`)."""
+    return case.transitions.filter(code=code, kind__in=["transition", "approve"]).exists()
 
 
 def last_actor_of(case: Case, codes: list[str]) -> int | None:
@@ -120,6 +127,8 @@ def check_transition(user: User, case: Case, req: TransitionRequest, now=None) -
         raise conflict("deadline_passed", f"「{t.name}」须在截止时间前提出，现已超期")
     if t.after_due and case.due_at is not None and now <= case.due_at:
         raise conflict("deadline_not_reached", f"「{t.name}」须在期限届满后办理，现未届满")
+    if t.once and already_taken(case, t.code):
+        raise conflict("already_taken", f"「{t.name}」只能办理一次，本案件已办理过")
     if t.distinct_from and last_actor_of(case, t.distinct_from) == user.pk:
         raise forbidden("same_person", f"「{t.name}」须由办理上一环节以外的人员办理")
     return check_content(mech, case, t, role, req, user)
@@ -203,8 +212,11 @@ def check_extension(
     if case.due_at is None:
         errors.append(FieldError("params.extend_by", "no_deadline", "当前状态没有时限，无需延期"))
         return None
+    if raw is None or not str(raw).strip():
+        errors.append(FieldError("params.extend_by", "required", "请填写延期时长，例如“3 工作日”"))
+        return None
     try:
-        extend_by = Duration.parse(str(raw or ""))
+        extend_by = Duration.parse(str(raw))
     except ValueError as exc:
         errors.append(FieldError("params.extend_by", "invalid_duration", f"延期时长无效：{exc}"))
         return None

@@ -27,8 +27,14 @@ class CaseFilter(BaseModel):
     category: str = ""
     channel: str = ""
     overdue: bool | None = None
+    # 督办: escalated up the org tree (supervision level above 0) and not yet closed.
+    escalated: bool | None = None
     created_from: date | None = None
     created_to: date | None = None
+    closed_from: date | None = None
+    closed_to: date | None = None
+    # The demands of one hot spot (热点, taizhang.insight), by its id.
+    hotspot: int | None = None
     q: str = ""
 
 
@@ -70,12 +76,20 @@ def apply_filter(qs, f: CaseFilter, now: datetime | None = None):
         qs = qs.filter(overdue_since__isnull=False).exclude(state_kind="closed")
     elif f.overdue is False:
         qs = qs.filter(Q(overdue_since__isnull=True) | Q(state_kind="closed"))
-    if f.created_from and f.created_to and f.created_from > f.created_to:
-        errors.append(FieldError("created_from", "invalid_range", "开始日期不能晚于结束日期"))
-    if f.created_from:
-        qs = qs.filter(created_at__gte=day_start(f.created_from))
-    if f.created_to:
-        qs = qs.filter(created_at__lt=day_start(f.created_to) + timezone.timedelta(days=1))
+    if f.escalated is True:
+        qs = qs.filter(supervision_level__gt=0).exclude(state_kind="closed")
+    elif f.escalated is False:
+        qs = qs.filter(Q(supervision_level=0) | Q(state_kind="closed"))
+    for attr in ("created", "closed"):
+        start, end = getattr(f, f"{attr}_from"), getattr(f, f"{attr}_to")
+        if start and end and start > end:
+            errors.append(FieldError(f"{attr}_from", "invalid_range", "开始日期不能晚于结束日期"))
+        if start:
+            qs = qs.filter(**{f"{attr}_at__gte": day_start(start)})
+        if end:
+            qs = qs.filter(**{f"{attr}_at__lt": day_start(end) + timezone.timedelta(days=1)})
+    if f.hotspot is not None:
+        qs = qs.filter(hotspot_member__hotspot_id=f.hotspot)
     if f.q.strip():
         for word in f.q.split():
             qs = qs.filter(

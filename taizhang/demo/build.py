@@ -11,9 +11,11 @@ import heapq
 import random
 import time as timer
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
+from typing import Protocol
 
 from django.db import transaction
 from django.db.models import Count
@@ -27,9 +29,11 @@ from taizhang.clock.worker import run_once
 from taizhang.errors import ActionError
 
 from .casting import cast_story
+from .demand_casting import cast_demands
+from .demand_org import build_hotline_units, plan_hotline_accounts
 from .org import build_org
-from .people import Cast, build_people
-from .stories import Story, play
+from .people import Cast, build_people, plan_accounts
+from .petition_stories import cast_petitions
 
 WORKER_TIMES = (clock_time(8, 0), clock_time(12, 30), clock_time(18, 0))
 
@@ -38,15 +42,27 @@ class DemoError(Exception):
     """The demo cannot be built here (e.g. the calendar does not know a year the demo reaches)."""
 
 
+class Story(Protocol):
+    """A case's history: when it starts, what it is to show, its case once filed, and its steps."""
+
+    start: datetime
+    plot: str
+    case: Case | None
+
+    def steps(self) -> Iterator[datetime]: ...
+
+
 @dataclass
 class Result:
     cases: int
     seconds: float
     cast: Cast
-    states: dict[str, int] = field(default_factory=dict)
-    events: dict[str, int] = field(default_factory=dict)
-    overdue: int = 0
-    escalated: int = 0
+    demands: int = 0
+    petitions: int = 0
+    states: dict[str, dict[str, int]] = field(default_factory=dict)  # mechanism -> state -> cases
+    events: dict[str, dict[str, int]] = field(default_factory=dict)  # mechanism -> event -> cases
+    overdue: dict[str, int] = field(default_factory=dict)  # mechanism -> open cases past their deadline
+    escalated: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
 
@@ -74,7 +90,7 @@ def replay(stories: list[Story], end: datetime) -> list[str]:
     """Run every story and the scheduler in time order up to `end`; returns failed steps (expected none)."""
     heap: list[tuple[datetime, int, int, object]] = []
     for i, story in enumerate(stories):
-        heap.append((story.start, 1, i, play(story)))
+        heap.append((story.start, 1, i, story.steps()))
     begin = min((s.start for s in stories), default=end)
     heap += [(moment, 0, k, None) for k, moment in enumerate(worker_moments(begin, end))]
     heapq.heapify(heap)
@@ -101,47 +117,111 @@ def replay(stories: list[Story], end: datetime) -> list[str]:
     return failures
 
 
-def build_demo(cases: int = 300, seed: int = 2026, end: datetime | None = None) -> Result:
-    """Build everything in one transaction: nothing is left behind if any step fails."""
+def build_demo(
+    cases: int = 300,
+    seed: int = 2026,
+    end: datetime | None = None,
+    demands: int = 200,
+    petitions: int = 12,
+) -> Result:
+    """Build everything in one transaction: nothing is left behind if any step fails.
+
+    `cases` hazard cases, `demands` 12345 demands (repeat calls included) and `petitions` 信访事项.
+    """
     started = timer.monotonic()
     real = end is None
     end = end or timezone.now()
     check_calendar(end)
     with transaction.atomic():
         org = build_org()
-        cast = build_people(org)
-        stories = [cast_story(i, random.Random(f"{seed}-{i}"), org, cast, end) for i in range(cases)]
+        build_hotline_units(org)
+        plan = plan_accounts(org)
+        cast = build_people(org, plan + plan_hotline_accounts(org, plan))
+        stories: list[Story] = [
+            cast_story(i, random.Random(f"{seed}-{i}"), org, cast, end) for i in range(cases)
+        ]
+        stories += cast_demands(demands, seed, org, cast, end)
+        stories += cast_petitions(petitions, seed, org, cast, end)
         failures = replay(stories, end)
         final = timezone.now() if real else end
         with pinned(final):
             run_once(now=final)  # the scheduler at the current time: overdue states are current
-    result = Result(cases=cases, seconds=timer.monotonic() - started, cast=cast, failures=failures)
+    result = Result(
+        cases=cases,
+        demands=demands,
+        petitions=petitions,
+        seconds=timer.monotonic() - started,
+        cast=cast,
+        failures=failures,
+    )
     summarise(result)
     return result
 
 
+EVENTS = {
+    "hazard": (
+        ("fix_on_spot", "即查即改"),
+        ("return", "退回"),
+        ("rework", "返工"),
+        ("extend", "延期申请"),
+        ("cordon", "封控撤离"),
+        ("refuse", "转联合执法"),
+        ("park", "挂账"),
+        ("remind", "系统催办"),
+        ("overdue", "曾超期"),
+        ("escalate", "曾督办"),
+        ("urge", "人工催办"),
+        ("flag", "纪委监督标记"),
+    ),
+    "demand": (
+        ("answer_directly", "直接答复"),
+        ("return", "退单"),
+        ("accept_return", "改派"),
+        ("refuse_return", "驳回退单"),
+        ("extend", "延期申请"),
+        ("assist", "协办反馈"),
+        ("merge", "并单"),
+        ("invalidate", "无效诉求"),
+        ("visit_unsatisfied", "回访不满意重办"),
+        ("close_unreachable", "回访未接通"),
+        ("overdue", "曾超期"),
+        ("escalate", "曾督办"),
+        ("urge", "催办"),
+        ("flag", "纪委监督标记"),
+    ),
+    "petition": (
+        ("decline", "不予受理"),
+        ("extend", "延期"),
+        ("start_hearing", "听证"),
+        ("record_review_request", "复查请求（来信）"),
+        ("request_review", "复查请求（网上）"),
+        ("recheck_reply", "复核终结"),
+    ),
+}
+
+
 def summarise(result: Result) -> None:
-    rows = Case.objects.order_by().values_list("state").annotate(n=Count("id"))
-    result.states = dict(rows)
-    result.overdue = Case.objects.filter(overdue_since__isnull=False).exclude(state_kind="closed").count()
-    result.escalated = Case.objects.filter(supervision_level__gt=0).count()
-    codes = Counter(
-        dict(Transition.objects.values_list("code").annotate(n=Count("case_id", distinct=True)).order_by())
+    """Cases per mechanism and state, open overdue and escalated cases, and cases that saw each event."""
+    for mech, state, n in Case.objects.order_by().values_list("mechanism", "state").annotate(n=Count("id")):
+        result.states.setdefault(mech, {})[state] = n
+    open_cases = Case.objects.exclude(state_kind="closed").order_by()
+    for mech, n in (
+        open_cases.filter(overdue_since__isnull=False).values_list("mechanism").annotate(n=Count("id"))
+    ):
+        result.overdue[mech] = n
+    for mech, n in (
+        Case.objects.filter(supervision_level__gt=0)
+        .order_by()
+        .values_list("mechanism")
+        .annotate(n=Count("id"))
+    ):
+        result.escalated[mech] = n
+    rows = (
+        Transition.objects.values_list("case__mechanism", "code")
+        .annotate(n=Count("case_id", distinct=True))
+        .order_by()
     )
+    codes = Counter({(mech, code): n for mech, code, n in rows})
     result.events = {
-        name: codes.get(code, 0)
-        for code, name in (
-            ("fix_on_spot", "即查即改"),
-            ("return", "退回"),
-            ("rework", "返工"),
-            ("extend", "延期申请"),
-            ("cordon", "封控撤离"),
-            ("refuse", "转联合执法"),
-            ("park", "挂账"),
-            ("remind", "系统催办"),
-            ("overdue", "曾超期"),
-            ("escalate", "曾督办"),
-            ("urge", "人工催办"),
-            ("flag", "纪委监督标记"),
-        )
+        mech: {name: codes.get((mech, code), 0) for code, name in events} for mech, events in EVENTS.items()
     }

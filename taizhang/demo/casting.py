@@ -11,6 +11,7 @@ from django.utils import timezone
 from taizhang.org.roles import Role
 
 from .catalog import HAZARDS, Hazard
+from .geo import point_near
 from .org import Org, Place
 from .people import Cast
 from .places import ENTERPRISES, SHOPS, STREETS, Enterprise
@@ -293,6 +294,5 @@ def cast_story(i: int, rng: random.Random, org: Org, cast: Cast, end: datetime) 
 
 
 def locate(rng: random.Random, place: Place) -> tuple[float, float]:
-    """Coordinates near the street's centre (villages spread wider than city blocks)."""
-    spread = 0.012 if place.community.rural else 0.005
-    return place.street.lat + rng.uniform(-spread, spread), place.street.lon + rng.uniform(-spread, spread)
+    """Coordinates near the street's centre, inside its area (villages spread wider than city blocks)."""
+    return point_near(rng, place.street, place.community.rural)

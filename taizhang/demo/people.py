@@ -140,6 +140,20 @@ PREFIX = {
 FEATURED = frozenset(
     {"LZQ", "WMJD", "WMJD-WM-01", "LZQ-YJJ", "WMJD-YJB", "LZQ-ZFJ", "QY-JRHG", "QY-JRHG-HC", None}
 )
+# And the 12345 hotline's and 信访's own posts (a second person on a node is not printed otherwise).
+FEATURED_USERNAMES = frozenset(
+    {
+        "shouli_lzq2",
+        "paiqian_lzq2",
+        "shouli_lzq3",
+        "paiqian_lzq3",
+        "chuzhi_wmjd_bsc",
+        "chuzhi_lzq_rsj",
+        "lingdao_lzq_rsj",
+        "chuzhi_qy_nsrl",
+        "chuzhi_lzq_zfb",
+    }
+)
 
 
 @dataclass
@@ -182,7 +196,7 @@ class Cast:
         seen: set[tuple[str, str | None]] = set()
         out = []
         for a in self.accounts:
-            if a.node in FEATURED and (a.role, a.node) not in seen:
+            if a.username in FEATURED_USERNAMES or (a.node in FEATURED and (a.role, a.node) not in seen):
                 seen.add((a.role, a.node))
                 out.append(a)
         return out
@@ -245,9 +259,10 @@ def plan_accounts(org: Org) -> list[Account]:
 ADMIN_USERNAME = "admin"
 
 
-def build_people(org: Org) -> Cast:
-    """Create every account with the one demo password (hashed once) and its membership."""
-    plan = plan_accounts(org)
+def build_people(org: Org, plan: list[Account] | None = None) -> Cast:
+    """Create every account of `plan` (default: plan_accounts) with the one demo password (hashed once)
+    and its membership."""
+    plan = plan if plan is not None else plan_accounts(org)
     password = make_password(DEMO_PASSWORD)
     for account, name in zip(plan, name_pool(len(plan)), strict=True):
         account.name = name

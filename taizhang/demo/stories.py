@@ -9,23 +9,20 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from taizhang.cases.actions import TransitionRequest, do_transition
-from taizhang.cases.approvals import do_decide
 from taizhang.cases.create import CaseInput, do_create_case
 from taizhang.cases.models import Case
-from taizhang.clock.clock import Duration, get_clock
-from taizhang.clock.now import now as clock_now
+from taizhang.clock.clock import Duration
 from taizhang.org.models import Unit, User
 
 from .catalog import EXTEND_REASONS, PASS_OPINIONS, REJECT_REASONS, REWORK_REASONS, Hazard
 from .org import Place
 from .photos import upload_photos
+from .timeline import Timeline
 
-OPENS, CLOSES = time(8, 30), time(17, 30)
 EXTEND_BY = {"general": "5 工作日", "larger": "10 工作日", "major": "15 工作日"}
 LATE_DAYS = {"general": (1, 6), "larger": (2, 9), "major": (3, 12)}
 
@@ -43,7 +40,7 @@ class Staff:
 
 
 @dataclass
-class Story:
+class Story(Timeline):
     rng: random.Random
     plot: str
     variants: frozenset[str]
@@ -68,42 +65,8 @@ class Story:
     enf_verifier: User | None = None
     case: Case | None = None
 
-    # -- time ------------------------------------------------------------------------------------------
-
-    @property
-    def now(self) -> datetime:
-        return clock_now()
-
-    def snap(self, moment: datetime, workday: bool = False) -> datetime:
-        """The moment moved into office hours (08:30–17:30), on a working day when `workday` is set."""
-        local = timezone.localtime(moment)
-        calendar = get_clock().calendar
-        for _ in range(60):
-            day: date = local.date()
-            if workday and not calendar.is_workday(day):
-                local = self._morning(day + timedelta(days=1))
-            elif local.time() < OPENS:
-                local = self._morning(day)
-            elif local.time() > CLOSES:
-                local = self._morning(day + timedelta(days=1))
-            else:
-                break
-        return local
-
-    def _morning(self, day: date) -> datetime:
-        start = datetime.combine(day, OPENS, tzinfo=timezone.get_current_timezone())
-        return start + timedelta(minutes=self.rng.randint(0, 90))
-
-    def office(self, lo: float, hi: float, workday: bool = False) -> datetime:
-        """Between `lo` and `hi` hours from now, in office hours."""
-        return self.snap(self.now + timedelta(hours=self.rng.uniform(lo, hi)), workday)
-
-    def soon(self, lo: float, hi: float) -> datetime:
-        """Between `lo` and `hi` hours from now, day or night (重大隐患 are handled by the duty officers)."""
-        return self.now + timedelta(hours=self.rng.uniform(lo, hi))
-
-    def days(self, lo: float, hi: float) -> datetime:
-        return self.office(lo * 24, hi * 24, workday=True)
+    def steps(self) -> Iterator[datetime]:
+        return play(self)
 
     # -- acting ----------------------------------------------------------------------------------------
 
@@ -132,24 +95,6 @@ class Story:
             },
         )
         self.case, _ = do_create_case(self.reporter, data)
-
-    def act(
-        self,
-        user: User,
-        code: str,
-        opinion: str = "",
-        fields: dict | None = None,
-        params: dict | None = None,
-        photos: int = 0,
-    ) -> None:
-        ids = upload_photos(user, self.rng, "after", self.now, photos) if photos else []
-        req = TransitionRequest(
-            code=code, opinion=opinion, fields=fields or {}, params=params or {}, attachments=ids
-        )
-        self.case = do_transition(user, self.case.pk, req)
-
-    def decide(self, user: User, approve: bool, opinion: str) -> None:
-        self.case = do_decide(user, self.case.pk, approve, opinion)
 
     @property
     def acting_handler(self) -> User:

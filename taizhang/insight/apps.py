@@ -37,3 +37,6 @@ class InsightConfig(AppConfig):
         from taizhang.cases.models import Case
 
         post_save.connect(index_new_case, sender=Case, dispatch_uid="insight.index_new_case")
+        from .hooks import connect  # hot spots and reply quality, after the similarity index
+
+        connect()

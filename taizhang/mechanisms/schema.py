@@ -92,6 +92,8 @@ class TransitionDef(Strict):
     extend_max: str | None = None
     # Form-field values the transition itself records (回访满意 sets 满意度 to satisfied).
     set_fields: dict[str, str | int | bool] = {}
+    # At most once per case (群众评价: a reporter rates the answer once).
+    once: bool = False
     public: bool = True
     public_name: str | None = None
     # Whose 待办 the transition is: the roles the state waits for. None: every role of the transition;

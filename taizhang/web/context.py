@@ -31,8 +31,8 @@ def staff_roles(user) -> set[str]:
 
 
 def can_report(user) -> bool:
-    """Whether some mechanism lets one of the person's roles file a case."""
-    roles = {g.role for g in grants_of(user)} if user.is_authenticated else set()
+    """Whether some mechanism lets one of the person's staff roles file a case (residents use the portal)."""
+    roles = staff_roles(user)
     return any(roles & set(m.definition.intake.roles) for m in get_registry().mechanisms.values())
 
 

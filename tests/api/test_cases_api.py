@@ -757,7 +757,7 @@ def test_a_move_to_another_state_lapses_a_waiting_request(api, extension, photo,
 @pytest.mark.parametrize(
     "extend_by,code",
     [
-        ("", "invalid_duration"),
+        ("", "required"),
         ("三天", "invalid_duration"),
         ("3 fortnights", "invalid_duration"),
         ("0 工作日", "invalid_duration"),

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = os.environ.get("TAIZHANG_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(os.environ.get("TAIZHANG_TEST_OUTPUT", "test-results")) / "screenshots"
+# Not under test-results/: pytest-playwright empties that folder at the start of every run.
+SCREENSHOTS = Path(os.environ.get("TAIZHANG_TEST_OUTPUT", "test-output")) / "screenshots"
 HAVE_BROWSER = Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None
 INSTALL_HINT = "Chromium 未安装：请执行 `apt-get install chromium fonts-noto-cjk` 后重跑浏览器测试"
 PHONE = {"width": 390, "height": 844}

@@ -178,6 +178,8 @@ def test_extension_asked_before_expiry_and_approved(world, frozen):
     due = case.due_at
     err = error_of(lambda: act(world.handler, case, "extend", params={"extend_by": "三天"}))
     assert err.errors[0].code == "invalid_duration"
+    err = error_of(lambda: act(world.handler, case, "extend", params={"extend_by": " "}))
+    assert (err.errors[0].code, err.errors[0].message) == ("required", "请填写延期时长，例如“3 工作日”")
     act(world.handler, case, "extend", opinion="需采购配件", params={"extend_by": "3 工作日"})
     case = fresh(case)
     assert case.pending["code"] == "extend" and case.due_at == due

@@ -93,3 +93,5 @@ api.add_router("/", cases.router)
 api.add_router("/", "taizhang.web.api.kpis.router")  # 考核指标
 api.add_router("/", "taizhang.web.api.notices.router")  # written notices (书面告知)
 api.add_router("/", "taizhang.insight.api.router")  # similar cases, me too
+api.add_router("/", "taizhang.insight.hotspot_api.router")  # hot spots
+api.add_router("/", "taizhang.insight.reply_api.router")  # reply quality

@@ -53,14 +53,15 @@ def parse(params: QueryDict) -> ListQuery:
     raw: dict = {k: params.get(k, "") for k in FILTER_KEYS if k != "state"}
     raw["state"] = [s for s in params.getlist("state") if s]
     raw["q"] = params.get("q", "")
-    for key in ("created_from", "created_to"):
+    for key in ("created_from", "created_to", "closed_from", "closed_to", "hotspot"):
         if params.get(key):
             raw[key] = params[key]
-    overdue = params.get("overdue", "")
-    if overdue in ("1", "true", "on"):
-        raw["overdue"] = True
-    elif overdue in ("0", "false"):
-        raw["overdue"] = False
+    for key in ("overdue", "escalated"):
+        value = params.get(key, "")
+        if value in ("1", "true", "on"):
+            raw[key] = True
+        elif value in ("0", "false"):
+            raw[key] = False
     try:
         filters = CaseFilter(**raw)
     except ValidationError as exc:

@@ -1,13 +1,12 @@
-"""Pages of this area (being built)."""
+"""The case page: /cases/<number>/ and the POSTs of its actions and approvals."""
 
-from django.http import HttpResponse
 from django.urls import path
 
+from . import views
+
 app_name = "case"
-
-
-def pending(request, **kwargs):
-    return HttpResponse("建设中", status=501)
-
-
-urlpatterns = [path("<str:ref>/", pending, name="detail")]
+urlpatterns = [
+    path("<str:ref>/", views.detail, name="detail"),
+    path("<str:ref>/act/", views.act, name="act"),
+    path("<str:ref>/decide/", views.decide, name="decide"),
+]

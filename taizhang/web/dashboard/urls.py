@@ -1,13 +1,11 @@
-"""Pages of this area (being built)."""
+"""The leader dashboard."""
 
-from django.http import HttpResponse
 from django.urls import path
 
+from . import views
+
 app_name = "dashboard"
-
-
-def pending(request, **kwargs):
-    return HttpResponse("建设中", status=501)
-
-
-urlpatterns = [path("", pending, name="home")]
+urlpatterns = [
+    path("", views.dashboard, name="home"),
+    path("outlines.geojson", views.division_outlines, name="outlines"),
+]

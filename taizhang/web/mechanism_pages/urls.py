@@ -1,13 +1,11 @@
-"""Pages of this area (being built)."""
+"""Read-only mechanism pages: the list and one page (diagram and rules) per mechanism."""
 
-from django.http import HttpResponse
 from django.urls import path
 
+from . import views
+
 app_name = "mechanisms"
-
-
-def pending(request, **kwargs):
-    return HttpResponse("建设中", status=501)
-
-
-urlpatterns = [path("", pending, name="list")]
+urlpatterns = [
+    path("", views.mechanism_list, name="list"),
+    path("<slug:code>/", views.mechanism_detail, name="detail"),
+]

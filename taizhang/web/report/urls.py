@@ -1,13 +1,12 @@
-"""Pages of this area (being built)."""
+"""上报: the phone-first report form, the photo upload it uses and the confirmation page."""
 
-from django.http import HttpResponse
 from django.urls import path
 
+from . import views
+
 app_name = "report"
-
-
-def pending(request, **kwargs):
-    return HttpResponse("建设中", status=501)
-
-
-urlpatterns = [path("new/", pending, name="new")]
+urlpatterns = [
+    path("new/", views.new, name="new"),
+    path("photo/", views.photo, name="photo"),
+    path("sent/<str:number>/", views.sent, name="sent"),
+]

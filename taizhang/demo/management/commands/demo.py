@@ -33,27 +33,42 @@ def table(accounts: list[Account]) -> list[str]:
 
 
 class Command(BaseCommand):
-    help = "生成演示数据：长治市潞州区的组织架构、各岗位人员和近 90 天的安全隐患案件"
+    help = "生成演示数据：长治市潞州区的组织架构、各岗位人员和近 90 天的安全隐患案件、12345 诉求和信访事项"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--cases", type=int, default=300, help="案件数（默认 300）")
+        parser.add_argument("--cases", type=int, default=300, help="安全隐患案件数（默认 300）")
+        parser.add_argument(
+            "--demands", type=int, default=200, help="12345 诉求数，含群众重复来电（默认 200）"
+        )
+        parser.add_argument("--petitions", type=int, default=12, help="信访事项数（默认 12）")
         parser.add_argument(
             "--seed", type=int, default=2026, help="随机种子：同一种子、同一“现在”生成相同的数据"
         )
         parser.add_argument("--if-empty", action="store_true", help="数据库已有数据时什么也不做（不报错）")
         parser.add_argument("--now", help="把这一时刻当作“现在”（ISO 8601，如 2026-11-24T09:00+08:00）")
 
-    def handle(self, *args, cases: int, seed: int, if_empty: bool, now: str | None, **options) -> None:
+    def handle(
+        self,
+        *args,
+        cases: int,
+        demands: int,
+        petitions: int,
+        seed: int,
+        if_empty: bool,
+        now: str | None,
+        **options,
+    ) -> None:
         if Division.objects.exists() or Case.objects.exists():
             if if_empty:
                 self.stdout.write("数据库中已有数据，未生成演示数据。")
                 return
             raise CommandError("数据库中已有数据：演示数据只能生成到空数据库（加 --if-empty 则跳过而不报错）")
-        if cases < 0:
-            raise CommandError("--cases 不能为负数")
+        for name, value in (("--cases", cases), ("--demands", demands), ("--petitions", petitions)):
+            if value < 0:
+                raise CommandError(f"{name} 不能为负数")
         end = self.parse_now(now)
         try:
-            result = build_demo(cases=cases, seed=seed, end=end)
+            result = build_demo(cases=cases, demands=demands, petitions=petitions, seed=seed, end=end)
         except DemoError as exc:
             raise CommandError(str(exc)) from None
         except IntegrityError as exc:
@@ -75,17 +90,30 @@ class Command(BaseCommand):
         return moment
 
     def report(self, result: Result, verbosity: int) -> None:
-        mech = get_mechanism("hazard")
         out = self.stdout.write
         out(
-            self.style.SUCCESS(f"演示数据已生成：{result.cases} 个安全隐患案件，用时 {result.seconds:.1f} 秒")
+            self.style.SUCCESS(
+                f"演示数据已生成：{result.cases} 个安全隐患案件、{result.demands} 件 12345 诉求、"
+                f"{result.petitions} 件信访事项，用时 {result.seconds:.1f} 秒"
+            )
         )
-        out("各状态：" + "，".join(f"{mech.state_name(s)} {result.states.get(s, 0)}" for s in mech.states))
-        out(
-            f"当前超期 {result.overdue} 件，督办中 {result.escalated} 件；"
-            + "，".join(f"{name} {n}" for name, n in result.events.items())
-            + "（件）"
-        )
+        for code, count in (
+            ("hazard", result.cases),
+            ("demand", result.demands),
+            ("petition", result.petitions),
+        ):
+            if not count:
+                continue
+            mech, states = get_mechanism(code), result.states.get(code, {})
+            out(
+                f"【{mech.name}】各状态："
+                + "，".join(f"{mech.state_name(s)} {states.get(s, 0)}" for s in mech.states)
+            )
+            out(
+                f"  当前超期 {result.overdue.get(code, 0)} 件，督办中 {result.escalated.get(code, 0)} 件；"
+                + "，".join(f"{name} {n}" for name, n in result.events.get(code, {}).items())
+                + "（件）"
+            )
         for failure in result.failures:
             self.stderr.write(f"未能完成的步骤：{failure}")
         accounts = result.cast.accounts if verbosity >= 2 else result.cast.featured()

@@ -1,0 +1,12 @@
+"""Automatic dispatch: a classifier from a demand's text to its 问题领域 (the `topic` field), and from
+the topic, through a per-locality table, to the responsible unit.
+
+features.py — what the model reads of a text (rjieba words and character n-grams, stop words out);
+model.py — the scikit-learn pipeline, training and prediction with a calibrated confidence;
+store.py — versioned model directories with a manifest and the `ACTIVE` pointer, the cached active model;
+data.py — labelled CSV files and the platform's own closed cases as training data;
+metrics.py — macro-F1, per-class precision/recall/F1 and the confusion matrix, as text;
+groups.py — near-duplicate groups, so cross-validation never splits one message's copies;
+routing.py — `mechanisms/insight/dispatch.yaml`: topic → unit, threshold and auto-dispatch per locality;
+intake.py — the suggestion stored with a new demand and the system's automatic 派单 above the threshold.
+"""

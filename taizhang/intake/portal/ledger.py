@@ -1,0 +1,167 @@
+"""The public ledger (为民办事台账): what was asked and what was done, for everybody, redacted.
+
+It lists the cases of the portal's mechanisms (`portal_mechanisms`): by default those handled
+(a state of kind closed), or those in progress, where a signed-in resident can say "我也遇到" instead of
+filing the same problem again. Duplicates merged into another case are left out (their master is
+listed). Every text goes through `redact.redact_text` and places are cut to the community.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from taizhang.cases.models import Case
+from taizhang.errors import FieldError
+from taizhang.org.models import Division
+
+from .actions import portal_mechanisms
+from .progress import field_choice, names_in, public_state
+from .redact import place_names, public_place, redact_text
+
+STATUSES = {"done": _("已办结"), "open": _("办理中")}
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+EXCERPT = 120
+
+
+@dataclass
+class LedgerQuery:
+    status: str = "done"
+    division: str = ""
+    kind: str = ""  # "<mechanism>" or "<mechanism>.<category>"
+    month: str = ""  # YYYY-MM of 受理
+    page: str = "1"
+    errors: list[FieldError] = field(default_factory=list)
+
+
+def parse_ledger_query(params) -> LedgerQuery:
+    """The filters from a query string; a bad value is dropped and reported, never a 500."""
+    q = LedgerQuery(
+        status=params.get("status") or "done",
+        division=(params.get("division") or "").strip(),
+        kind=(params.get("kind") or "").strip(),
+        month=(params.get("month") or "").strip(),
+        page=params.get("page") or "1",
+    )
+    if q.status not in STATUSES:
+        q.errors.append(FieldError("status", "invalid_choice", "无效的办理状态"))
+        q.status = "done"
+    match = MONTH_RE.match(q.month) if q.month else None
+    if q.month and (match is None or not 1 <= int(match.group(2)) <= 12):
+        q.errors.append(FieldError("month", "invalid", "月份格式应为 YYYY-MM，例如 2026-11"))
+        q.month = ""
+    if q.kind and q.kind not in dict(kind_options()):
+        q.errors.append(FieldError("kind", "invalid_choice", "无效的事项类型"))
+        q.kind = ""
+    return q
+
+
+def kind_options() -> list[tuple[str, str]]:
+    """(value, label) of the type filter: each mechanism, then its categories."""
+    out = []
+    for mech in portal_mechanisms():
+        out.append((mech.code, f"{mech.name}（全部）"))
+        out += [(f"{mech.code}.{c.code}", f"{mech.name} · {c.name}") for c in mech.definition.categories]
+    return out
+
+
+def division_options() -> list[tuple[str, str, str]]:
+    """(code, name, level) of the streets and communities, in tree order."""
+    rows = Division.objects.filter(level__in=["street", "community"]).order_by("path")
+    return list(rows.values_list("code", "name", "level"))
+
+
+def ledger_base() -> QuerySet[Case]:
+    """The cases the ledger may show at all: portal mechanisms, not merged into another case."""
+    return Case.objects.filter(mechanism__in=[m.code for m in portal_mechanisms()], merged_into__isnull=True)
+
+
+def month_range(month: str) -> tuple[datetime, datetime]:
+    year, mon = (int(x) for x in month.split("-"))
+    start = date(year, mon, 1)
+    end = date(year + (mon == 12), mon % 12 + 1, 1)
+    tz = timezone.get_current_timezone()
+    return datetime.combine(start, time(), tz), datetime.combine(end, time(), tz)
+
+
+def ledger_cases(q: LedgerQuery) -> QuerySet[Case]:
+    """The filtered ledger, newest first (handled: by 办结 time; in progress: by 受理 time)."""
+    qs = ledger_base().select_related("division", "reporter").annotate(supporters_count=Count("supporters"))
+    if q.status == "done":
+        qs = qs.filter(state_kind="closed").order_by("-closed_at", "-pk")
+    else:
+        qs = qs.exclude(state_kind="closed").order_by("-created_at", "-pk")
+    if q.division:
+        division = Division.objects.filter(code=q.division).values_list("path", flat=True).first()
+        qs = qs.filter(division__path__startswith=division) if division else qs.none()
+    if q.kind:
+        mechanism, _, category = q.kind.partition(".")
+        qs = qs.filter(Q(mechanism=mechanism) & (Q(category=category) if category else Q()))
+    if q.month:
+        start, end = month_range(q.month)
+        qs = qs.filter(created_at__gte=start, created_at__lt=end)
+    return qs
+
+
+@dataclass
+class LedgerRow:
+    number: str
+    title: str
+    mechanism_name: str
+    category_name: str
+    place: str
+    created_at: datetime
+    closed_at: datetime | None
+    state_name: str
+    state_kind: str
+    reply: str
+    satisfaction: str
+    supporters: int
+
+
+def ledger_rows(cases: list[Case]) -> list[LedgerRow]:
+    """Redacted rows for a page of the ledger (one query for the places of the whole page)."""
+    from taizhang.mechanisms.registry import get_mechanism
+
+    names = place_names(c.division.path for c in cases)
+    rows = []
+    for c in cases:
+        mech = get_mechanism(c.mechanism)
+        people = names_in(c)
+        data = c.data or {}
+        reply_def = mech.fields.get("reply")
+        reply = str(data.get("reply") or "") if reply_def is not None and reply_def.public else ""
+        reply = redact_text(reply, people)
+        rows.append(
+            LedgerRow(
+                number=c.number,
+                title=redact_text(c.title, people),
+                mechanism_name=mech.name,
+                category_name=mech.choice_name("category", c.category),
+                place=public_place(c.division.path, names),
+                created_at=c.created_at,
+                closed_at=c.closed_at,
+                state_name=public_state(mech, c.state),
+                state_kind=c.state_kind,
+                reply=reply[:EXCERPT] + ("…" if len(reply) > EXCERPT else ""),
+                satisfaction=field_choice(mech, "satisfaction", data.get("satisfaction")),
+                supporters=getattr(c, "supporters_count", 0),
+            )
+        )
+    return rows
+
+
+def ledger_case(number: str) -> Case | None:
+    """One case of the ledger by number (None when the ledger does not show it)."""
+    return (
+        ledger_base()
+        .select_related("division", "reporter")
+        .annotate(supporters_count=Count("supporters"))
+        .filter(number=number)
+        .first()
+    )

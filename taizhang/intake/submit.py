@@ -1,0 +1,82 @@
+"""Filing a case from a page form: photos sent with the form are stored first, then the case is created
+once (the form's idempotency key makes a re-sent form return the case the first one created).
+
+Shared by the staff report form (上报) and the resident portal. Both call `do_submit_case`; the API
+keeps calling `do_create_case` directly, since its clients upload attachments themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import IO, Protocol
+
+from taizhang.cases.attachments import do_upload_attachment
+from taizhang.cases.create import CaseInput, check_create_case, do_create_case
+from taizhang.cases.models import Attachment, Case, IdempotencyKey
+from taizhang.errors import ActionError, FieldError, invalid
+from taizhang.org.models import User
+
+
+class Upload(Protocol):
+    """What a form's file looks like (Django's UploadedFile)."""
+
+    name: str
+    size: int
+    file: IO[bytes]
+
+
+def attachments_of_key(user: User, key: str) -> list[int] | None:
+    """The photos the case created under this key was filed with; None when the key is unused.
+
+    A re-sent form carries its photos again; storing them a second time would give new ids, the
+    request would then differ from the first and be refused, so a replay reuses the first ids.
+    """
+    if not key:
+        return None
+    row = IdempotencyKey.objects.filter(user=user, key=key).values("case_id").first()
+    if row is None:
+        return None
+    first = Attachment.objects.filter(transition__case_id=row["case_id"], transition__seq=1)
+    return list(first.order_by("pk").values_list("pk", flat=True))
+
+
+def store_photos(
+    user: User, files: Iterable[Upload], field: str = "photos"
+) -> tuple[list[int], list[FieldError]]:
+    """Store each file (type, size and image checks of `do_upload_attachment`); ids and errors."""
+    ids: list[int] = []
+    errors: list[FieldError] = []
+    for upload in files:
+        try:
+            ids.append(do_upload_attachment(user, upload.name or "photo", upload.file, upload.size).pk)
+        except ActionError as exc:
+            if exc.status == 403:
+                raise
+            errors += [FieldError(field, e.code, e.message) for e in exc.errors] or [
+                FieldError(field, exc.code, exc.message)
+            ]
+    return ids, errors
+
+
+def do_submit_case(user: User, data: CaseInput, key: str, files: Iterable[Upload] = ()) -> tuple[Case, bool]:
+    """Store the form's photos, then create the case once; returns (case, created).
+
+    `data.attachments` ends up holding every stored photo, so a view that has to show the form again
+    can carry them over instead of asking for them twice. Errors of the photos and of the case are
+    reported together (422).
+    """
+    previous = attachments_of_key(user, key)
+    if previous is not None:
+        data.attachments = previous
+        return do_create_case(user, data, key)
+    ids, errors = store_photos(user, files)
+    data.attachments = [*data.attachments, *ids]
+    if errors:
+        try:
+            check_create_case(user, data)
+        except ActionError as exc:
+            if not exc.errors:
+                raise
+            errors = [*exc.errors, *errors]
+        raise invalid(errors)
+    return do_create_case(user, data, key)
