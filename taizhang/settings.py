@@ -52,6 +52,15 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def env_dir(name: str, default: Path) -> Path:
+    """A directory the platform may create: empty means the default; an existing file is refused."""
+    raw = os.environ.get(name, "").strip()
+    path = Path(raw) if raw else default
+    if path.exists() and not path.is_dir():
+        raise ImproperlyConfigured(f"{name}={raw!r}: {path} exists and is not a directory")
+    return path
+
+
 def env_tile_url(name: str) -> str:
     """A map tile URL template (http(s)://… or a local /path, with {z}, {x} and {y}), or empty."""
     value = os.environ.get(name, "").strip()
@@ -206,6 +215,9 @@ TAIZHANG_BUSINESS_HOURS = env_list("TAIZHANG_BUSINESS_HOURS", "08:30-12:00,14:00
 # Shown in the Open311 discovery document: who other systems contact about this endpoint.
 TAIZHANG_OPEN311_CONTACT = env_str("TAIZHANG_OPEN311_CONTACT", "")
 TAIZHANG_WORKER_INTERVAL = env_int("TAIZHANG_WORKER_INTERVAL", 30, minimum=1)
+# Trained topic classifiers for automatic dispatch (`taizhang insight train`): one directory per
+# version and an ACTIVE file naming the one intake uses (taizhang.insight.classify.store).
+TAIZHANG_MODEL_DIR = env_dir("TAIZHANG_MODEL_DIR", BASE_DIR / "var" / "models")
 # The dashboard's basemap: a tile URL template, its attribution and the coordinate system its tiles are
 # drawn in (Chinese providers use gcj02: points are shifted to match). Empty: the division outlines on a
 # plain background, which works offline.

@@ -16,6 +16,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def _fresh_clock(settings, tmp_path):
     """Every test starts with the clock built from its own settings; media goes to a temp dir."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TAIZHANG_MODEL_DIR = tmp_path / "models"  # no topic model unless a test trains one
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast personas
     reset_clock()
     yield

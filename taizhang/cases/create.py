@@ -172,9 +172,15 @@ def do_create_case(
         if existing:
             return existing, False
     plan = check_create_case(user, data)
+    # Automatic dispatch (insight builds on cases: import late): the topic suggestion is part of the
+    # new case; above the locality's threshold the system dispatches it in the same transaction.
+    from taizhang.insight.classify.intake import after_create, prefill
+
+    prefill(plan, data.title, data.description)
     try:
         with transaction.atomic():
             case = insert_case(user, data, plan, now or clock_now())
+            after_create(case)
             if key:
                 IdempotencyKey.objects.create(
                     user=user, key=key, request_hash=fingerprint, case=case, created_at=case.created_at

@@ -19,6 +19,8 @@ def node(obj) -> dict[str, str] | None:
 
 def case_data(case: Case) -> dict[str, Any]:
     mech = get_mechanism(case.mechanism)
+    fields = dict(case.data or {})
+    suggestion = fields.pop("suggestion", None)  # the classifier's, at intake: not a form field
     return {
         "id": case.pk,
         "number": case.number,
@@ -40,13 +42,14 @@ def case_data(case: Case) -> dict[str, Any]:
         "lon": case.lon,
         "unit": node(case.unit),
         "reporter": str(case.reporter) if case.reporter_id else None,
-        "fields": case.data or {},
+        "fields": fields,
         "due_at": case.due_at,
         "limit": case.limit_text,
         "overdue": case.is_overdue,
         "overdue_since": case.overdue_since,
         "supervision_level": case.supervision_level,
         "pending": case.pending,
+        "suggestion": suggestion if isinstance(suggestion, dict) else None,
         "version": case.version,
         "created_at": case.created_at,
         "updated_at": case.updated_at,
@@ -128,6 +131,7 @@ def case_detail(user, case: Case) -> dict[str, Any]:
             if row["seq"] != 1:
                 row["actor"] = row["role"]  # staff are shown by role, not by name
         data = case_data(case)
+        data["suggestion"] = None  # how the case was routed is the staff's
         if data["pending"]:
             data["pending"] = {
                 "name": data["pending"].get("name"),

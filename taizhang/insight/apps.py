@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from django.apps import AppConfig
 from django.db import transaction
@@ -37,6 +38,12 @@ class InsightConfig(AppConfig):
         from taizhang.cases.models import Case
 
         post_save.connect(index_new_case, sender=Case, dispatch_uid="insight.index_new_case")
+        # The automatic-dispatch rules are checked at start-up like the mechanisms (a bad file stops the
+        # platform with its errors); the `mechanisms` and `insight` commands report them themselves.
+        if sys.argv[1:2] not in (["mechanisms"], ["insight"]):
+            from .classify.routing import get_routing
+
+            get_routing()
         from .hooks import connect  # hot spots and reply quality, after the similarity index
 
         connect()

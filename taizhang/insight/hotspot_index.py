@@ -2,8 +2,8 @@
 ("me too") warm its group, and `taizhang hotspots rebuild` regroups everything.
 
 **One demand** (`add_case`, in the creation's transaction, after the similarity index): its words and
-places are read from its text; candidates are the cases of its scope created within `window_days`
-of it that share its query terms (one SQL sum over the `CaseTerm` postings, the `candidates` best),
+places are read from its text; candidates are the cases of its scope created in the `window_days`
+before it that share its query terms (one SQL sum over the `CaseTerm` postings, the `candidates` best),
 their groups (`HotSpotMember`) and the lone cases among them; each is scored (`hotspots.score`)
 and the best at or above `join_threshold` wins. Joining a group locks its row, counts the demand in
 and renames and re-ranks the group; joining a lone case makes a new group of the two. About ten
@@ -18,19 +18,20 @@ while a rebuild runs are grouped afterwards by running it again; run it when the
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
+from django.utils.crypto import salted_hmac
 
 from taizhang.cases.models import Case
 from taizhang.clock.now import now as clock_now
 from taizhang.org.models import Division
 
 from .hotspot_batch import Grouper
-from .hotspots import Demand, Group, best_group, demand_of, heat_mass, name_of, query_terms, rank_key
+from .hotspot_names import name_of
+from .hotspots import Demand, Group, best_group, demand_of, heat_mass, query_terms, rank_key
 from .models import CaseSupporter, CaseTerm, CaseTokens, HotSpot, HotSpotMember, TermCount
 from .rules import HotspotRules, hotspot_rules
 from .similar import PLACE_PREFIX, Weights, case_words, scope_of
@@ -52,10 +53,12 @@ LONE_FIELDS = (
 
 
 def reporter_key(rules: HotspotRules, case_id: int, channel: str, reporter_id: int | None, data: dict | None):
-    """Who reported a demand (see `reporters:` in hotspots.yaml); phones are kept only as a hash."""
+    """Who reported a demand (see `reporters:` in hotspots.yaml). A phone is kept only as a keyed hash
+    (HMAC with the site's secret key: a list of phone numbers cannot be tried against it elsewhere;
+    after changing the key, `taizhang hotspots rebuild`)."""
     phone = "".join(ch for ch in str((data or {}).get(rules.reporters.phone_field) or "") if ch.isdigit())
     if phone:
-        return "p:" + hashlib.sha256(phone.encode()).hexdigest()[:20]
+        return "p:" + salted_hmac("taizhang.insight.reporter", phone, algorithm="sha256").hexdigest()[:20]
     if reporter_id is not None and channel in rules.reporters.self_channels:
         return f"u:{reporter_id}"
     return f"c:{case_id}"
@@ -176,7 +179,7 @@ def add_case(case: Case) -> HotSpot | None:
     if not chosen:
         return None
     window = timedelta(days=g.window_days)
-    lo, hi = case.created_at - window, case.created_at + window
+    lo, hi = case.created_at - window, case.created_at
     top = candidate_cases(scope, chosen, weights, lo, hi, case.pk, g.candidates)
     if not top:
         return None
@@ -271,10 +274,10 @@ def add_supporter(case_id: int) -> None:
 
 def scopes_to_group(regions: Iterable[str] | None = None) -> list[tuple[str, str]]:
     """(region, mechanism) pairs with cases of a mechanism that is grouped there."""
-    qs = Case.objects.values_list("region", "mechanism").distinct()
+    qs = Case.objects.order_by().values_list("region", "mechanism").distinct()  # no "-id" in the DISTINCT
     if regions:
         qs = qs.filter(region__in=list(regions))
-    return sorted((r, m) for r, m in qs if m in hotspot_rules(r).mechanisms)
+    return sorted({(r, m) for r, m in qs if m in hotspot_rules(r).mechanisms})
 
 
 def scope_weights(scope: str) -> Weights:

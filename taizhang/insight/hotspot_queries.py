@@ -5,7 +5,7 @@ heat and case list are those of its visible demands, and a group with fewer than
 `dashboard.min_count` visible demands is not shown. For a district the person sees whole (a
 division role on the district or above, a discipline inspector, a superuser) the stored figures are
 exact and the groups come in `rank_key` order from an index; elsewhere the visible demands of the
-groups active in the period are counted in one query.
+hottest groups are counted page by page until no later group can rank (`visible_top`).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from .hotspots import heat_at, heat_mass
 from .models import HotSpot, HotSpotMember
 from .rules import hotspot_rules
 
+PAGE = 200  # groups read per step of `visible_top`
+
 
 @dataclass
 class HotSpotView:
@@ -44,6 +46,7 @@ class HotSpotView:
     last_at: datetime
     case_ids: list[int] = field(default_factory=list)
     case_numbers: list[str] = field(default_factory=list)
+    partial: bool = False  # counted from the person's visible demands, not the stored figures
 
     @property
     def span_days(self) -> float:
@@ -77,7 +80,8 @@ def top_hotspots(
     """The hottest hot spots the person may see, with their visible cases (oldest first).
 
     `limit` and `days` default to `dashboard:` in hotspots.yaml; `days` keeps the groups whose last
-    demand is at most that old. Five queries or fewer whatever the number of cases.
+    demand is at most that old. Per scope (district and mechanism): where the person sees the whole
+    district, the stored groups in `rank_key` order (one indexed query); elsewhere `visible_top`.
     """
     check_hotspot_viewer(user)
     defaults = hotspot_rules().dashboard
@@ -87,23 +91,56 @@ def top_hotspots(
     active = HotSpot.objects.filter(last_at__gte=since)
     if mechanism:
         active = active.filter(scope__endswith=f":{mechanism}")
-    scopes = set(active.values_list("scope", flat=True).distinct())
+    scopes = sorted(set(active.order_by().values_list("scope", flat=True).distinct()))
     whole = whole_regions(user, {s.split(":")[0] for s in scopes})
-    whole_scopes = [s for s in scopes if s.split(":")[0] in whole]
-    partial_scopes = [s for s in scopes if s not in whole_scopes]
+    seen = Exists(Case.objects.for_user(user).filter(pk=OuterRef("case_id")))
     views: list[HotSpotView] = []
-    for spot in active.filter(scope__in=whole_scopes).order_by("-rank_key")[: limit * 4]:
-        rules = hotspot_rules(spot.scope.split(":")[0])
-        if spot.count < rules.dashboard.min_count:
-            continue
-        views.append(view_of(spot, heat_at(rules.heat, spot.mass, spot.last_at, now)))
-    visible = Case.objects.for_user(user)
-    seen = Exists(visible.filter(pk=OuterRef("case_id")))
-    if partial_scopes:
+    for scope in scopes:
+        rules = hotspot_rules(scope.split(":")[0])
+        in_scope = active.filter(scope=scope, count__gte=rules.dashboard.min_count).order_by(
+            "-rank_key", "pk"
+        )
+        if scope.split(":")[0] in whole:
+            views += [view_of(s, heat_at(rules.heat, s.mass, s.last_at, now)) for s in in_scope[:limit]]
+        else:
+            views += visible_top(in_scope, seen, rules, limit, now)
+    views.sort(key=lambda v: (-v.heat, v.id))
+    views = views[:limit]
+    by_id = {v.id: v for v in views}
+    members = HotSpotMember.objects.filter(hotspot_id__in=list(by_id))
+    partial = [v.id for v in views if v.partial]
+    if partial:  # only the visible demands of groups in partly visible districts
+        members = members.filter(Q(hotspot_id__in=[v.id for v in views if not v.partial]) | Q(seen))
+    for hotspot_id, case_id, number in members.order_by("created_at", "case_id").values_list(
+        "hotspot_id", "case_id", "case__number"
+    ):
+        by_id[hotspot_id].case_ids.append(case_id)
+        by_id[hotspot_id].case_numbers.append(number)
+    return views
+
+
+def visible_top(in_scope, seen, rules, limit: int, now: datetime) -> list[HotSpotView]:
+    """The `limit` hottest groups of one scope by their visible demands, exactly, by a threshold scan.
+
+    A group's visible demands are a subset of its demands, so its visible heat is at most its stored
+    heat, and stored heat falls along `rank_key`. Pages of `PAGE` groups are read in that order and
+    their visible demands counted (one query a page); the scan stops when the stored heat of the next
+    page's hottest group is below the `limit`-th visible heat found, or after `dashboard.scan_limit`
+    groups (groups further down are not considered for a person who sees part of the district).
+    """
+    found: list[HotSpotView] = []
+    for start in range(0, rules.dashboard.scan_limit, PAGE):
+        spots = list(in_scope[start : start + PAGE])
+        if not spots:
+            break
+        bound = heat_at(rules.heat, spots[0].mass, spots[0].last_at, now)
+        if len(found) >= limit and bound < found[limit - 1].heat:
+            break
+        by_id = {s.pk: s for s in spots}
         counted = (
-            HotSpotMember.objects.filter(hotspot__in=active.filter(scope__in=partial_scopes))
+            HotSpotMember.objects.filter(hotspot_id__in=list(by_id))
             .filter(seen)
-            .values("hotspot_id", "hotspot__scope")
+            .values("hotspot_id")
             .annotate(
                 n=Count("pk"),
                 people=Count("reporter_key", distinct=True),
@@ -112,34 +149,18 @@ def top_hotspots(
                 last=Max("created_at"),
             )
         )
-        figures = {}
         for row in counted:
-            rules = hotspot_rules(row["hotspot__scope"].split(":")[0])
             if row["n"] < rules.dashboard.min_count:
                 continue
-            mass = heat_mass(
-                rules.heat, row["n"], row["people"], row["backing"] or 0, row["first"], row["last"]
-            )
-            figures[row["hotspot_id"]] = (heat_at(rules.heat, mass, row["last"], now), row)
-        best = sorted(figures, key=lambda k: (-figures[k][0], k))[:limit]
-        for spot in HotSpot.objects.filter(pk__in=best):
-            heat, row = figures[spot.pk]
-            view = view_of(spot, heat)
-            view.count, view.reporters, view.support = row["n"], row["people"], row["backing"] or 0
-            view.first_at, view.last_at = row["first"], row["last"]
-            views.append(view)
-    views.sort(key=lambda v: (-v.heat, v.id))
-    views = views[:limit]
-    by_id = {v.id: v for v in views}
-    members = HotSpotMember.objects.filter(hotspot_id__in=list(by_id))
-    if partial_scopes:  # only the visible demands of the groups in partly visible districts
-        members = members.filter(Q(hotspot__scope__in=whole_scopes) | Q(seen))
-    for hotspot_id, case_id, number in members.order_by("created_at", "case_id").values_list(
-        "hotspot_id", "case_id", "case__number"
-    ):
-        by_id[hotspot_id].case_ids.append(case_id)
-        by_id[hotspot_id].case_numbers.append(number)
-    return views
+            backing = row["backing"] or 0
+            mass = heat_mass(rules.heat, row["n"], row["people"], backing, row["first"], row["last"])
+            view = view_of(by_id[row["hotspot_id"]], heat_at(rules.heat, mass, row["last"], now))
+            view.count, view.reporters, view.support = row["n"], row["people"], backing
+            view.first_at, view.last_at, view.partial = row["first"], row["last"], True
+            found.append(view)
+        found.sort(key=lambda v: (-v.heat, v.id))
+        del found[limit:]
+    return found
 
 
 def view_of(spot: HotSpot, heat: float) -> HotSpotView:

@@ -20,13 +20,17 @@ have a demand within `window_days` of it, found through its `query_terms` rarest
   have it) × idf;
 * problem = the same cosine without the words that make up either side's place names;
 * place = for a place both name: min(1, share of the group naming it / `place_full_share`), the best
-  of them; else `same_division` when the group's commonest division is the demand's; else
+  of them; when both name places but none in common, 0 and the score is multiplied by
+  `place_conflict` (the same complaint about another estate is another hot spot, even in the same
+  grid); else `same_division` when the group's commonest division is the demand's; else
   `place_unknown` when neither names a place; else 0;
-* score = `text_weight` · text + `place_weight` · place, times problem / `min_problem` when problem
-  is below `min_problem` (the same place with another problem is another hot spot).
+* score = `text_weight` · text + `place_weight` · place (× `place_conflict`), times problem /
+  `min_problem` when problem is below `min_problem` (the same place with another problem is another
+  hot spot).
 
-The demand joins the best-scoring group when the score reaches `join_threshold`; otherwise it stays
-alone until a later demand joins it. Only groups of two or more are stored.
+The demand joins the best-scoring group of two or more whose score reaches `join_threshold`, else the
+best-scoring lone demand that does (the two make a new group), else it stays alone until a later
+demand joins it. Only groups of two or more are stored.
 
 **Heat index.** For a group with n demands, r distinct reporters, s supporters (我也遇到), a span
 of d days between its first and last demand, last demand at time L:
@@ -50,14 +54,13 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import UTC, datetime
+from functools import cached_property
 
 import rjieba
 
-from .rules import Grouping, Heat, Naming
+from .rules import Grouping, Heat
 from .similar import PLACE_PREFIX, Weights, text_score
 from .text import (
     ADMIN_AREA,
@@ -270,12 +273,15 @@ def score(
     place = 0.0
     for p in set(demand.places) & set(group.places):
         place = max(place, min(1.0, group.places[p] / group.n / rules.place_full_share))
-    if place < rules.same_division and demand.division_id is not None:
+    conflict = place == 0.0 and bool(demand.places) and bool(group.places)  # two places, not the same
+    if not conflict and place < rules.same_division and demand.division_id is not None:
         if group.division_id == demand.division_id:
             place = rules.same_division
     if place == 0.0 and not demand.places and not group.places:
         place = rules.place_unknown
     total = rules.text_weight * text + rules.place_weight * place
+    if conflict:
+        total *= rules.place_conflict
     if total < floor:
         return total, text, place
     named = set(demand.places) | {p for p, c in group.places.items() if c / group.n >= 0.3}
@@ -293,7 +299,9 @@ def score(
 def best_group(demand: Demand, candidates, weights: Weights, rules: Grouping) -> tuple[Group | None, float]:
     """The candidate the demand joins (None: none reaches `join_threshold`) and its score.
 
-    Ties go to the larger group, then to the older one (lower id).
+    A group of two or more that reaches the threshold wins over any lone demand, so that the
+    demands of a hot spot gather in it instead of pairing off with the lone demand most like them;
+    among equals the best score wins, then the larger group, then the older (lower id).
     """
     vector = weights.vector(demand.words)
     best, best_key = None, None
@@ -301,10 +309,10 @@ def best_group(demand: Demand, candidates, weights: Weights, rules: Grouping) ->
         s = score(demand, group, weights, rules, vector, floor=rules.join_threshold)[0]
         if s < rules.join_threshold:
             continue
-        key = (round(s, 9), group.n, -(group.id or 0))
+        key = (group.n > 1, round(s, 9), group.n, -(group.id or 0))
         if best_key is None or key > best_key:
             best, best_key = group, key
-    return best, (best_key[0] if best_key else 0.0)
+    return best, (best_key[1] if best_key else 0.0)
 
 
 def query_terms(demand: Demand, weights: Weights, rules: Grouping) -> list[str]:
@@ -351,46 +359,3 @@ def rank_key(rules: Heat, mass: float, last_at: datetime) -> float:
     """ln heat + ln2 · now / half_life: orders groups by heat whatever the moment."""
     days = (last_at - EPOCH).total_seconds() / 86400
     return math.log(max(mass, 1e-9)) + math.log(2) * days / rules.half_life_days
-
-
-# ------------------------------------------------------------------------------------------ naming
-
-
-def name_of(
-    group: Group, weights: Weights, rules: Naming, division_name: str | Callable[[], str | None] = ""
-) -> tuple[str, str, str]:
-    """(name, place, problem) of a group: "A市A5区魅力之城小区 · 夜间噪音扰民".
-
-    `division_name` (a name, or a function giving it, called only when needed) names the place when
-    neither an area nor a place is named by enough of the demands."""
-    area = ""
-    if group.areas:
-        top, count = max(group.areas.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0]))
-        area = top if count / group.n >= rules.place_share else ""
-    spot = ""
-    for counts in (group.title_places, group.places):  # a place the titles name says it best
-        common = [(p, c) for p, c in counts.items() if c / group.n >= rules.place_share]
-        if common:
-            spot = max(common, key=lambda pc: (pc[1], len(pc[0]), pc[0]))[0]
-            break
-    if not spot and not area and callable(division_name):
-        division_name = division_name() or ""
-    place = (area + spot) if spot else (area or division_name or "")
-    named = [p for p, c in group.places.items() if c / group.n >= rules.place_share] + [spot]
-    pool = group.title_terms or group.terms
-
-    def is_place(word: str) -> bool:
-        return any(word in p for p in named if p) or bool(AREA.fullmatch(word.upper())) or word in place
-
-    words = [w for w in pool if not is_place(w)]
-    common_words = [w for w in words if pool[w] / group.n >= rules.place_share]
-    ranked = sorted(
-        common_words if len(common_words) >= 2 else words,
-        key=lambda w: (-(pool[w] / group.n) * weights.idf(w), w),
-    )[: rules.problem_terms]
-    seed = normalise(group.seed_title)
-    rank = {w: i for i, w in enumerate(ranked)}
-    ranked.sort(key=lambda w: seed.find(w) if w in seed else len(seed) + rank[w])
-    problem = "".join(ranked)
-    name = f"{place} · {problem}" if place and problem else (place or problem or "未命名热点")
-    return name[:200], place[:100], problem[:100]

@@ -37,6 +37,7 @@ class Grouping(Strict):
     place_weight: Share
     min_problem: Share
     place_unknown: Share
+    place_conflict: Share
     same_division: Share
     place_full_share: Annotated[float, Field(gt=0, le=1)]
     query_terms: Positive
@@ -67,6 +68,7 @@ class Dashboard(Strict):
     limit: Positive
     days: Positive
     min_count: Positive
+    scan_limit: Positive
 
 
 class HotspotRules(Strict):

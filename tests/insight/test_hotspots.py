@@ -84,6 +84,13 @@ def test_same_problem_same_place_is_grouped_and_named(world, filler, frozen):
     assert spot.first_at == noise[0].created_at and spot.last_at == noise[2].created_at
 
 
+def test_the_same_complaint_at_another_estate_is_another_hot_spot(world, filler):
+    here = [demand(world, *pair) for pair in NOISE[:2]]
+    there = [demand(world, *(t.replace("金桂苑", "银杏苑") for t in pair)) for pair in NOISE[:2]]
+    assert groups() == sorted([{c.pk for c in here}, {c.pk for c in there}], key=lambda g: sorted(g))
+    assert sorted(HotSpot.objects.values_list("place", flat=True)) == ["金桂苑小区", "银杏苑小区"]
+
+
 def test_the_same_caller_counts_once_and_hotline_callers_without_phone_count_apart(world, filler):
     a = demand(world, *NOISE[0], phone="138 0000 0001")
     demand(world, *NOISE[1], phone="13800000001")
@@ -191,6 +198,28 @@ def test_a_person_sees_hot_spots_only_through_their_cases(world, filler):
     with pytest.raises(ActionError) as info:
         top_hotspots(world.resident)
     assert info.value.status == 403
+
+
+def test_the_scan_for_part_of_a_district_is_exact_whatever_the_page(world, filler, monkeypatch):
+    import taizhang.insight.hotspot_queries as queries
+
+    for title, text in NOISE:
+        demand(world, title, text)
+    for title, text in LAMP:
+        demand(world, title, text)
+    demand(world, *NOISE[0], division=world.other_grid, user=world.leader)
+    for pair in LAMP:
+        demand(
+            world,
+            *(t.replace("幸福路", "长兴路") for t in pair),
+            division=world.other_grid,
+            user=world.leader,
+        )
+    whole = [(v.id, v.count, v.heat) for v in top_hotspots(world.grid_worker)]
+    monkeypatch.setattr(queries, "PAGE", 1)
+    assert [(v.id, v.count, v.heat) for v in top_hotspots(world.grid_worker)] == whole
+    assert [v.count for v in top_hotspots(world.grid_worker, limit=1)] == [3]
+    assert len(whole) == 2 and top_hotspots(world.outsider)[0].count == 2  # 长兴路 lamps only
 
 
 def test_api_lists_hot_spots_with_permissions(world, filler):

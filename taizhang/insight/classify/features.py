@@ -23,7 +23,6 @@ from taizhang.insight.text import STOP_WORDS
 WORD = re.compile(r"[\u4e00-\u9fffa-z0-9]+")
 # Characters a text may hold that carry nothing (the segmented data keeps Excel's "_x000D_" for CR).
 NOISE = re.compile(r"_?x000d_?")
-CHAR_NGRAMS = (1, 3)
 MAX_CHARS = 3000  # what is read of a very long message: its start says what it is about
 
 
@@ -46,13 +45,3 @@ def prepare(texts: Iterable[str]) -> list[list[str]]:
 def same(tokens: list[str]) -> list[str]:
     """The words as they are (the word vectoriser's analyser)."""
     return tokens
-
-
-def char_grams(tokens: list[str]) -> list[str]:
-    """Character n-grams of the words joined without spaces (so a word cut differently still matches)."""
-    joined = "".join(tokens)
-    low, high = CHAR_NGRAMS
-    out = []
-    for n in range(low, high + 1):
-        out.extend(joined[i : i + n] for i in range(len(joined) - n + 1))
-    return out

@@ -103,6 +103,25 @@ class ActionOut(Schema):
     approval: str | None
 
 
+class TopicGuessOut(Schema):
+    topic: str
+    confidence: float
+
+
+class SuggestionOut(Schema):
+    """The classifier's suggestion made at intake (taizhang.insight.classify.intake)."""
+
+    topic: str
+    confidence: float
+    unit: str | None = None
+    unit_name: str | None = None
+    model: str
+    locality: str = ""
+    threshold: float
+    decision: str
+    alternatives: list[TopicGuessOut] = []
+
+
 class CaseOut(Schema):
     id: int
     number: str
@@ -131,6 +150,7 @@ class CaseOut(Schema):
     overdue_since: datetime | None
     supervision_level: int
     pending: dict[str, Any] | None
+    suggestion: SuggestionOut | None = None
     version: int
     created_at: datetime
     updated_at: datetime
