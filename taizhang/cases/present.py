@@ -17,7 +17,8 @@ def node(obj) -> dict[str, str] | None:
     return {"code": obj.code, "name": obj.name} if obj is not None else None
 
 
-def case_data(case: Case) -> dict[str, Any]:
+def case_data(case: Case, *, public: bool = False) -> dict[str, Any]:
+    """The case's fields; `public` (a resident's view) leaves out how the case was routed."""
     mech = get_mechanism(case.mechanism)
     fields = dict(case.data or {})
     suggestion = fields.pop("suggestion", None)  # the classifier's, at intake: not a form field
@@ -49,7 +50,7 @@ def case_data(case: Case) -> dict[str, Any]:
         "overdue_since": case.overdue_since,
         "supervision_level": case.supervision_level,
         "pending": case.pending,
-        "suggestion": suggestion if isinstance(suggestion, dict) else None,
+        "suggestion": suggestion if isinstance(suggestion, dict) and not public else None,
         "version": case.version,
         "created_at": case.created_at,
         "updated_at": case.updated_at,
@@ -130,8 +131,7 @@ def case_detail(user, case: Case) -> dict[str, Any]:
             row["changes"].pop("requested_by", None)
             if row["seq"] != 1:
                 row["actor"] = row["role"]  # staff are shown by role, not by name
-        data = case_data(case)
-        data["suggestion"] = None  # how the case was routed is the staff's
+        data = case_data(case, public=True)
         if data["pending"]:
             data["pending"] = {
                 "name": data["pending"].get("name"),

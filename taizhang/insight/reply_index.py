@@ -51,8 +51,10 @@ def deadline_before(row: Transition) -> datetime | None:
     return datetime.fromisoformat(change[0]) if change[0] else None
 
 
-def score_transition(row: Transition) -> ReplyQuality | None:
-    """Score and store the answer of a reply row (None when the row is not an answer to score)."""
+def score_transition(row: Transition, *, replace: bool = False) -> ReplyQuality | None:
+    """Score and store the answer of a reply row (None when the row is not an answer to score).
+
+    A new row's score is inserted; `replace` overwrites an earlier score (`rescore --all`)."""
     if row.kind != "transition":
         return None
     case = Case.objects.only(
@@ -65,18 +67,16 @@ def score_transition(row: Transition) -> ReplyQuality | None:
         ((row.changes or {}).get("fields.reply") or [None, None])[1] or (case.data or {}).get("reply") or ""
     )
     result = score_answer(case, answer, rules, replied_at=row.created_at, due_at=deadline_before(row))
-    fields = stored_fields(result)
-    quality, _ = ReplyQuality.objects.update_or_create(
-        transition=row,
-        defaults={
-            "case": case,
-            "unit_id": case.unit_id,
-            "replied_at": row.created_at,
-            "due_at": deadline_before(row),
-            **fields,
-        },
-    )
-    return quality
+    values = {
+        "case": case,
+        "unit_id": case.unit_id,
+        "replied_at": row.created_at,
+        "due_at": deadline_before(row),
+        **stored_fields(result),
+    }
+    if replace:
+        return ReplyQuality.objects.update_or_create(transition=row, defaults=values)[0]
+    return ReplyQuality.objects.create(transition=row, **values)
 
 
 def score_answer(case: Case, answer: str, rules: ReplyRules, *, replied_at=None, due_at=None) -> ReplyScore:
@@ -112,7 +112,7 @@ def rescore(since: date | None = None, only_missing: bool = True, batch: int = 5
         if not chunk:
             return done
         for row in chunk:
-            done += score_transition(row) is not None
+            done += score_transition(row, replace=not only_missing) is not None
         last = chunk[-1].pk
 
 

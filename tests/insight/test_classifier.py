@@ -331,6 +331,23 @@ def test_case_detail_shows_the_suggestion_to_staff_only(world, models, routes):
     resident.client.force_login(world.resident)
     public = resident.get(f"/cases/{case.number}").json()
     assert public["suggestion"] is None and "suggestion" not in public["fields"]
+    # Nor in the list or the answer to the resident's own report.
+    listed = resident.get("/cases").json()["items"]
+    assert [c["suggestion"] for c in listed] == [None]
+    assert staff.get("/cases").json()["items"][0]["suggestion"]["topic"] == "环境保护"
+    created = resident.post(
+        "/cases",
+        {
+            "mechanism": "demand",
+            "title": "河道被污染",
+            "description": SMOKE,
+            "division": world.grid.code,
+            "category": "complaint",
+            "channel": "app",
+        },
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["suggestion"] is None and "suggestion" not in created.json()["fields"]
 
 
 def test_training_from_closed_cases(world, models, routes, tmp_path):

@@ -157,6 +157,9 @@ def test_rescore_scores_answers_given_before(world):
     ReplyQuality.objects.all().delete()
     assert rescore() == 1 and rescore() == 0
     assert ReplyQuality.objects.get().case_id == case.pk
+    ReplyQuality.objects.update(overall=0.0, weak=True)
+    assert rescore(only_missing=False) == 1  # --all: scored again under the current rules
+    assert (ReplyQuality.objects.count(), ReplyQuality.objects.get().weak) == (1, False)
 
 
 # ----------------------------------------------------------------------------------------- reading

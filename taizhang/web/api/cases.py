@@ -69,7 +69,7 @@ def create_case(
 ):
     case, created = do_create_case(request.auth, CaseInput(**payload.dict()), idempotency_key)
     case = Case.objects.select_related("division", "unit", "reporter").get(pk=case.pk)
-    return Status(201 if created else 200, case_data(case))
+    return Status(201 if created else 200, case_data(case, public=is_public_viewer(request.auth, case)))
 
 
 @router.get("/cases", summary="案件列表", response={200: CasePage, **ERRORS})
@@ -78,7 +78,8 @@ def list_cases(request, filters: Query[ListQuery]):
         raise invalid([FieldError("limit", "out_of_range", "limit 须在 1 到 200 之间")])
     qs = apply_filter(Case.objects.for_user(request.auth, "view"), filters)
     rows, cursor = page(qs.select_related("division", "unit", "reporter"), filters.cursor, filters.limit)
-    return {"items": [case_data(c) for c in rows], "next_cursor": cursor}
+    items = [case_data(c, public=is_public_viewer(request.auth, c)) for c in rows]
+    return {"items": items, "next_cursor": cursor}
 
 
 @router.get("/cases/{ref}", summary="案件详情（含流转记录）", response={200: CaseDetailOut, **ERRORS})
