@@ -19,6 +19,7 @@ urlpatterns = [
     path("report/", include("taizhang.web.report.urls")),
     path("portal/", include("taizhang.web.portal.urls")),
     path("dashboard/", include("taizhang.web.dashboard.urls")),
+    path("replies/", include("taizhang.web.replies.urls")),
     path("mechanisms/", include("taizhang.web.mechanism_pages.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

@@ -119,12 +119,28 @@ def rescore(since: date | None = None, only_missing: bool = True, batch: int = 5
 # ----------------------------------------------------------------------------------------- reading
 
 
-def check_reply_viewer(user: User) -> None:
-    """Scores are for supervisors (`viewer_roles` in replies.yaml: 派遣员, 领导, 纪委监督) and superusers."""
+def may_view_reply_quality(user: User) -> bool:
+    """Who may read reply scores: supervisors (`viewer_roles` in replies.yaml: 派遣员, 领导, 纪委监督) and
+    superusers. The one rule behind the API, the /replies/ page, the case page and the menu."""
+    if user is None or not user.is_authenticated:
+        return False
     roles = set(reply_rules().viewer_roles)
-    if user.is_superuser or any(g.role in roles for g in grants_of(user)):
-        return
-    raise forbidden("role_not_allowed", "答复质量仅供督办人员、领导和纪委监督查看")
+    return bool(user.is_superuser) or any(g.role in roles for g in grants_of(user))
+
+
+def check_reply_viewer(user: User) -> None:
+    """`may_view_reply_quality`, or 403."""
+    if not may_view_reply_quality(user):
+        raise forbidden("role_not_allowed", "答复质量仅供督办人员、领导和纪委监督查看")
+
+
+def case_reply_scores(user: User, case: Case) -> dict[int, ReplyQuality] | None:
+    """The scores of a case's answers by transition id, for a person who may read them (None otherwise).
+
+    The case is one the person may see (the caller fetched it with `for_user`); one query."""
+    if not may_view_reply_quality(user):
+        return None
+    return {q.transition_id: q for q in ReplyQuality.objects.filter(case=case)}
 
 
 def reply_quality_list(

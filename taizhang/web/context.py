@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from taizhang.insight.reply_index import may_view_reply_quality
 from taizhang.mechanisms.registry import get_registry
 from taizhang.org.roles import Role
 from taizhang.org.scopes import grants_of
@@ -49,6 +50,8 @@ def nav_items(user) -> list[NavItem]:
         items.append(NavItem("report", _("上报"), reverse("report:new")))
     if roles & DASHBOARD_ROLES or user.is_superuser:
         items.append(NavItem("dashboard", _("驾驶舱"), reverse("dashboard:home")))
+    if may_view_reply_quality(user):
+        items.append(NavItem("replies", _("答复质量"), reverse("replies:list")))
     if not roles and not user.is_superuser:
         items.append(NavItem("portal", _("我的诉求"), reverse("portal:home")))
     items.append(NavItem("mechanisms", _("机制"), reverse("mechanisms:list")))

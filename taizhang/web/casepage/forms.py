@@ -22,6 +22,8 @@ from taizhang.mechanisms.schema import FieldDef, TransitionDef
 from taizhang.org.models import Unit
 from taizhang.org.roles import role_label
 
+from .insight import suggested_unit
+
 # The units a deadline extension may be asked in (the clock's Chinese unit names).
 EXTEND_UNITS = ("工作日", "自然日", "工作时", "小时")
 CORE_NAMES = {
@@ -167,7 +169,7 @@ def build_form(
                 label=_("执法单位") if enforcement else _("责任单位"),
                 kind="unit",
                 required=True,
-                value=value("params.unit"),
+                value=value("params.unit", "" if enforcement else suggested_unit(case)),
                 groups=choices.unit_groups(enforcement),
             )
         )

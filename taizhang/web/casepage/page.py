@@ -24,6 +24,7 @@ from taizhang.org.scopes import roles_over
 from ..basemap import geometry_of, shift_coordinates, to_map
 from ..presenters import clock_view
 from .forms import ActionForm, Choices, build_form
+from .insight import attach_reply_scores, suggestion_view
 from .timeline import Names, field_value, history_rows, moment, show, state_label, timeline
 
 # Who is offered the similar-case suggestions (and so the 并单): the people who take cases in.
@@ -211,6 +212,7 @@ def page_context(
     rows = history_rows(case, public)
     names = Names(rows)
     entries = timeline(mech, rows, public, names)
+    scored = attach_reply_scores(user, case, public, rows, entries)
     held = roles_over(user, case.division, case.unit, case.reporter_id, list(case.co_units.all()))
     forms = action_forms(user, mech, case, failed, master, open_code)
     similar = similar_of(user, mech, case, public, held)
@@ -234,6 +236,8 @@ def page_context(
         "flash": flash,
         "pending": pending_of(user, mech, case, public, names, decision),
         "similar": similar,
+        "suggestion": suggestion_view(case, public),
+        "scored_replies": scored,
         "merge_code": merge.code if merge else "",
         "notices": notices(case, rows),
         "now": timezone.localtime(now),

@@ -77,6 +77,8 @@ class Entry:
     due_at: datetime | None
     changes: list[Change] = field(default_factory=list)
     files: list[Photo] = field(default_factory=list)
+    # The answer's reply-quality scores (casepage/insight.py), for the people who may read them.
+    quality: Any = None
 
 
 class Names:

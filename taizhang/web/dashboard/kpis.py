@@ -13,6 +13,8 @@ from django.urls import reverse
 
 from taizhang.errors import ActionError
 from taizhang.insight.kpi import RATES, KpiRequest, kpi_report, rate_label
+from taizhang.insight.reply_index import may_view_reply_quality
+from taizhang.insight.rules import reply_rules
 from taizhang.mechanisms.registry import get_registry
 from taizhang.mechanisms.schema import KpiRules
 
@@ -22,6 +24,14 @@ from .stats import Figure
 
 def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def replies_link(scope: Scope, mechanism: str) -> str:
+    """The 答复质量 page for the period, where the mechanism's answers are scored and the person may read them."""
+    if not reply_rules().transitions.get(mechanism) or not may_view_reply_quality(scope.user):
+        return ""
+    params = {"from": scope.start.isoformat(), "to": scope.today.isoformat()}
+    return f"{reverse('replies:list')}?{urlencode(params)}"
 
 
 def kpi_tables(scope: Scope, mechanisms: list[str]) -> list[dict]:
@@ -71,6 +81,7 @@ def kpi_tables(scope: Scope, mechanisms: list[str]) -> list[dict]:
                 "total_rates": [percent(totals[key]["rate"]) for key, _ in RATES],
                 "total_score": "—" if totals["score"] is None else f"{totals['score']:.1f}",
                 "export_url": f"{reverse('api-1:kpis_xlsx')}?{urlencode(export)}",
+                "replies_url": replies_link(scope, code),
             }
         )
     return out

@@ -1,0 +1,127 @@
+"""/replies/ (答复质量): the scored answers of the cases a supervisor may see, with a summary, filters in the
+URL and pages. The rows come from `reply_quality_list`, the query behind /api/v1/replies/quality."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from taizhang.errors import ActionError, FieldError
+from taizhang.insight.reply_index import check_reply_viewer, reply_quality_list
+
+from ..caselist.filters import without
+from ..caselist.options import visible_nodes
+
+PAGE_SIZE = 25
+ORDERS = {"recent": _("最新答复在前"), "weakest": _("综合分最低在前")}
+
+
+@dataclass
+class ReplyQuery:
+    """The page's query string, read; bad values become field errors to show in place."""
+
+    weak: bool | None = None
+    start: date | None = None
+    end: date | None = None
+    unit: str = ""
+    order: str = "recent"
+    page: int = 1
+    errors: list[FieldError] = field(default_factory=list)
+
+    def error_fields(self) -> set[str]:
+        return {e.field for e in self.errors}
+
+
+def read_date(params: QueryDict, name: str, label: str, errors: list[FieldError]) -> date | None:
+    raw = params.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors.append(FieldError(name, "invalid_date", f"{label}须为 YYYY-MM-DD 格式的日期：{raw}"))
+        return None
+
+
+def parse(params: QueryDict) -> ReplyQuery:
+    """Read `weak`, `from`, `to` (both days included, as in the case list), `unit`, `order` and `page`."""
+    query = ReplyQuery(unit=params.get("unit", "").strip())
+    errors = query.errors
+    weak = params.get("weak", "")
+    if weak in ("1", "true", "on"):
+        query.weak = True
+    elif weak in ("0", "false"):
+        query.weak = False
+    elif weak:
+        errors.append(FieldError("weak", "invalid_choice", f"weak 须为 1 或 0：{weak}"))
+    query.start = read_date(params, "from", "开始日期", errors)
+    query.end = read_date(params, "to", "截止日期", errors)
+    if query.start and query.end and query.start > query.end:
+        errors.append(FieldError("from", "invalid_range", "开始日期不能晚于截止日期"))
+    order = params.get("order", "") or "recent"
+    if order in ORDERS:
+        query.order = order
+    else:
+        errors.append(FieldError("order", "invalid_choice", f"无效的排序方式：{order}"))
+    try:
+        query.page = int(params.get("page", "") or "1")
+        if query.page < 1:
+            raise ValueError
+    except ValueError:
+        errors.append(FieldError("page", "invalid_number", "页码须为正整数"))
+        query.page = 1
+    return query
+
+
+@login_required
+def reply_list(request: HttpRequest) -> HttpResponse:
+    """Summary and table of scored answers; 403 for anybody who may not read reply quality."""
+    request.nav_active = "replies"
+    user = request.user
+    try:
+        check_reply_viewer(user)
+    except ActionError as exc:
+        return render(request, "web/replies/refused.html", {"error": exc}, status=exc.status)
+    query = parse(request.GET)
+    result = None
+    if not query.errors:
+        try:
+            result = reply_quality_list(
+                user,
+                weak=query.weak,
+                start=query.start,
+                end=query.end + timedelta(days=1) if query.end else None,  # the page's `to` is included
+                unit=query.unit,
+                order=query.order,
+                limit=PAGE_SIZE,
+                offset=(query.page - 1) * PAGE_SIZE,
+            )
+        except ActionError as exc:
+            query.errors.extend(exc.errors or [FieldError("", exc.code, exc.message)])
+    total = result["summary"]["answers"] if result else 0
+    context = {
+        "query": query,
+        "bad": query.error_fields(),
+        "result": result,
+        "rows": [{**item, "url": reverse("case:detail", args=[item["number"]])} for item in result["items"]]
+        if result
+        else [],
+        "pages": max(1, math.ceil(total / PAGE_SIZE)),
+        "units": list(visible_nodes(user)[1].values_list("code", "name")),
+        "orders": ORDERS,
+        "base_qs": without(request.GET, "page"),
+        "weak_qs": without(request.GET, "page", "weak"),
+    }
+    template = (
+        "web/replies/results.html"
+        if request.headers.get("HX-Target") == "results"
+        else "web/replies/list.html"
+    )
+    return render(request, template, context, status=400 if query.errors else 200)
