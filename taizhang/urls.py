@@ -21,6 +21,7 @@ urlpatterns = [
     path("dashboard/", include("taizhang.web.dashboard.urls")),
     path("replies/", include("taizhang.web.replies.urls")),
     path("mechanisms/", include("taizhang.web.mechanism_pages.urls")),
+    path("reports/", include("taizhang.web.monthly.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("open311/v2/", include("taizhang.intake.open311.urls")),

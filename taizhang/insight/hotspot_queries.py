@@ -6,6 +6,10 @@ heat and case list are those of its visible demands, and a group with fewer than
 division role on the district or above, a discipline inspector, a superuser) the stored figures are
 exact and the groups come in `rank_key` order from an index; elsewhere the visible demands of the
 hottest groups are counted page by page until no later group can rank (`visible_top`).
+
+A `window` (the monthly report's month) or a `division` counts only the demands created in the window
+or filed in the division's subtree, always by `visible_top`: a group's figures, heat (at the window's
+end) and case list are those of these demands.
 """
 
 from __future__ import annotations
@@ -76,41 +80,62 @@ def top_hotspots(
     days: int | None = None,
     mechanism: str | None = None,
     now: datetime | None = None,
+    window: tuple[datetime, datetime] | None = None,
+    division: Division | None = None,
 ) -> list[HotSpotView]:
     """The hottest hot spots the person may see, with their visible cases (oldest first).
 
     `limit` and `days` default to `dashboard:` in hotspots.yaml; `days` keeps the groups whose last
     demand is at most that old. Per scope (district and mechanism): where the person sees the whole
     district, the stored groups in `rank_key` order (one indexed query); elsewhere `visible_top`.
+    `window` ([start, end)) instead keeps the groups with demands in it, counted and heated (at
+    `end`, or `now` when earlier) from those demands only; `division` counts the demands filed in its
+    subtree only (module docstring).
     """
     check_hotspot_viewer(user)
     defaults = hotspot_rules().dashboard
     limit = limit or defaults.limit
     now = now or clock_now()
-    since = now - timedelta(days=days or defaults.days)
-    active = HotSpot.objects.filter(last_at__gte=since)
+    counted = Q()  # the demands that count, beyond the person's visible ones
+    if window is not None:
+        start, end = window
+        now = min(now, end)  # heat as at the window's end
+        active = HotSpot.objects.filter(last_at__gte=start, first_at__lt=end)
+        counted &= Q(created_at__gte=start, created_at__lt=end)
+    else:
+        active = HotSpot.objects.filter(last_at__gte=now - timedelta(days=days or defaults.days))
+    if division is not None:
+        counted &= Q(case__division__path__startswith=division.path)
+    narrowed = window is not None or division is not None
     if mechanism:
         active = active.filter(scope__endswith=f":{mechanism}")
     scopes = sorted(set(active.order_by().values_list("scope", flat=True).distinct()))
     whole = whole_regions(user, {s.split(":")[0] for s in scopes})
     seen = Exists(Case.objects.for_user(user).filter(pk=OuterRef("case_id")))
     views: list[HotSpotView] = []
+    unseen_ok: set[int] = set()  # groups of districts the person sees whole: every demand is visible
     for scope in scopes:
         rules = hotspot_rules(scope.split(":")[0])
         in_scope = active.filter(scope=scope, count__gte=rules.dashboard.min_count).order_by(
             "-rank_key", "pk"
         )
-        if scope.split(":")[0] in whole:
+        if scope.split(":")[0] in whole and not narrowed:
             views += [view_of(s, heat_at(rules.heat, s.mass, s.last_at, now)) for s in in_scope[:limit]]
+        elif scope.split(":")[0] in whole:
+            found = visible_top(in_scope, counted, rules, limit, now)
+            unseen_ok |= {v.id for v in found}
+            views += found
         else:
-            views += visible_top(in_scope, seen, rules, limit, now)
+            views += visible_top(in_scope, Q(seen) & counted, rules, limit, now)
     views.sort(key=lambda v: (-v.heat, v.id))
     views = views[:limit]
     by_id = {v.id: v for v in views}
-    members = HotSpotMember.objects.filter(hotspot_id__in=list(by_id))
-    partial = [v.id for v in views if v.partial]
-    if partial:  # only the visible demands of groups in partly visible districts
-        members = members.filter(Q(hotspot_id__in=[v.id for v in views if not v.partial]) | Q(seen))
+    members = HotSpotMember.objects.filter(hotspot_id__in=list(by_id)).filter(counted)
+    if any(v.partial and v.id not in unseen_ok for v in views):
+        # only the visible demands of groups in partly visible districts
+        members = members.filter(
+            Q(hotspot_id__in=[v.id for v in views if not v.partial or v.id in unseen_ok]) | Q(seen)
+        )
     for hotspot_id, case_id, number in members.order_by("created_at", "case_id").values_list(
         "hotspot_id", "case_id", "case__number"
     ):
@@ -119,27 +144,30 @@ def top_hotspots(
     return views
 
 
-def visible_top(in_scope, seen, rules, limit: int, now: datetime) -> list[HotSpotView]:
-    """The `limit` hottest groups of one scope by their visible demands, exactly, by a threshold scan.
+def visible_top(in_scope, counted: Q, rules, limit: int, now: datetime) -> list[HotSpotView]:
+    """The `limit` hottest groups of one scope by the demands `counted` selects, exactly, by a
+    threshold scan.
 
-    A group's visible demands are a subset of its demands, so its visible heat is at most its stored
-    heat, and stored heat falls along `rank_key`. Pages of `PAGE` groups are read in that order and
-    their visible demands counted (one query a page); the scan stops when the stored heat of the next
-    page's hottest group is below the `limit`-th visible heat found, or after `dashboard.scan_limit`
-    groups (groups further down are not considered for a person who sees part of the district).
+    Those demands (the visible ones, those of a window or a division) are a subset of the group's,
+    so their heat is at most the group's stored heat (before `heat_at` stops the decay at the last
+    demand: a window may end before it), and stored heat falls along `rank_key`. Pages of `PAGE`
+    groups are read in that order and their counted demands counted (one query a page); the scan
+    stops when the stored heat of the next page's hottest group is below the `limit`-th heat found,
+    or after `dashboard.scan_limit` groups (groups further down are not considered).
     """
     found: list[HotSpotView] = []
     for start in range(0, rules.dashboard.scan_limit, PAGE):
         spots = list(in_scope[start : start + PAGE])
         if not spots:
             break
-        bound = heat_at(rules.heat, spots[0].mass, spots[0].last_at, now)
+        age = (now - spots[0].last_at).total_seconds() / 86400  # negative for a later last demand
+        bound = spots[0].mass * 0.5 ** (age / rules.heat.half_life_days)
         if len(found) >= limit and bound < found[limit - 1].heat:
             break
         by_id = {s.pk: s for s in spots}
-        counted = (
+        counted_rows = (
             HotSpotMember.objects.filter(hotspot_id__in=list(by_id))
-            .filter(seen)
+            .filter(counted)
             .values("hotspot_id")
             .annotate(
                 n=Count("pk"),
@@ -149,7 +177,7 @@ def visible_top(in_scope, seen, rules, limit: int, now: datetime) -> list[HotSpo
                 last=Max("created_at"),
             )
         )
-        for row in counted:
+        for row in counted_rows:
             if row["n"] < rules.dashboard.min_count:
                 continue
             backing = row["backing"] or 0
