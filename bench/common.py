@@ -13,6 +13,7 @@ from the machine's.
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -188,6 +189,45 @@ def dispatch(args: Any, child: Callable[[Any], None], parent: Callable[[Any], No
         sys.exit("interrupted; throw-away databases removed")
     except RuntimeError as exc:
         sys.exit(f"error: {exc}")
+
+
+def data_parser(doc: str | None, data: str, labels: Path) -> argparse.ArgumentParser:
+    """The options every benchmark on a teddy2020c file shares: --db, --data, --labels, --postgres-url."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    parser.add_argument("--db", choices=(*ENGINES, "both"), default="sqlite")
+    parser.add_argument("--data", default=data, help=f"{Path(data).name} of teddy2020c")
+    parser.add_argument("--labels", default=str(labels))
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_ADMIN_URL)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--result-file", help=argparse.SUPPRESS)
+    return parser
+
+
+def run_per_engine(
+    args: argparse.Namespace, script: str, passed: list[str], report: Callable[[dict[str, Any]], None]
+) -> None:
+    """Run `script` as a child in a throw-away database of each engine asked for and report its figures."""
+    if not Path(args.data).is_file():
+        raise SystemExit(f"no such file: {args.data} (give {Path(args.data).name} with --data)")
+    engines = ENGINES if args.db == "both" else (args.db,)
+    for engine in engines:
+        with throwaway_database(engine, args.postgres_url) as url:
+            report(
+                run_child(
+                    Path(script).resolve(), ["--data", args.data, "--labels", args.labels, *passed], url
+                )
+            )
+
+
+def start_child() -> tuple[str, Callable[[str], None], float]:
+    """Inside a child: Django set up and migrated; returns the engine, a progress printer and migrate seconds."""
+    migrate_s = setup_django()
+    engine = {"sqlite": "sqlite", "postgresql": "postgres"}[vendor()]
+
+    def say(msg: str) -> None:
+        print(f"  [{engine}] {msg}", file=sys.stderr, flush=True)
+
+    return engine, say, migrate_s
 
 
 def write_result(path: str | Path, data: dict[str, Any]) -> None:

@@ -34,12 +34,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
-    DEFAULT_POSTGRES_ADMIN_URL,
-    ENGINES,
+    data_parser,
     fmt_rate,
     print_table,
-    run_child,
-    throwaway_database,
+    run_per_engine,
 )
 from bench.common import write_result as write_json
 from bench.hotspot_scale import analyze, scale
@@ -195,14 +193,9 @@ def quality(args: argparse.Namespace, org: Any, say) -> dict[str, Any]:
 
 
 def child(args: argparse.Namespace) -> None:
-    from bench.common import build_org, server_version, setup_django, vendor
+    from bench.common import build_org, server_version, start_child
 
-    def say(msg: str) -> None:
-        print(f"  [{engine}] {msg}", file=sys.stderr, flush=True)
-
-    engine = "?"
-    migrate_s = setup_django()
-    engine = {"sqlite": "sqlite", "postgresql": "postgres"}[vendor()]
+    engine, say, migrate_s = start_child()
     say(f"{server_version()}: migrated in {migrate_s:.1f} s")
     org = build_org()
     result: dict[str, Any] = {"engine": engine, "server": server_version()}
@@ -291,10 +284,7 @@ def report(r: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", choices=(*ENGINES, "both"), default="sqlite")
-    parser.add_argument("--data", default=DEFAULT_DATA, help="hot_messages.csv of teddy2020c")
-    parser.add_argument("--labels", default=str(DEFAULT_LABELS))
+    parser = data_parser(__doc__, DEFAULT_DATA, DEFAULT_LABELS)
     parser.add_argument(
         "--demands", type=int, default=1_000_000, help="generated demands for scale (0: skip)"
     )
@@ -302,30 +292,13 @@ def main() -> None:
         "--adds", type=int, default=200, help="demands added one at a time after the scale load"
     )
     parser.add_argument("--skip-quality", action="store_true", help="only the scale test")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_ADMIN_URL)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--result-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
         return
-    if not Path(args.data).is_file():
-        raise SystemExit(f"no such file: {args.data} (give hot_messages.csv with --data)")
-    engines = ENGINES if args.db == "both" else (args.db,)
-    passed = [
-        "--data",
-        args.data,
-        "--labels",
-        args.labels,
-        "--demands",
-        str(args.demands),
-        "--adds",
-        str(args.adds),
-    ]
+    passed = ["--demands", str(args.demands), "--adds", str(args.adds)]
     passed += ["--skip-quality"] if args.skip_quality else []
-    for engine in engines:
-        with throwaway_database(engine, args.postgres_url) as url:
-            report(run_child(Path(__file__).resolve(), passed, url))
+    run_per_engine(args, __file__, passed, report)
 
 
 if __name__ == "__main__":

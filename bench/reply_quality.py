@@ -35,12 +35,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
-    DEFAULT_POSTGRES_ADMIN_URL,
-    ENGINES,
+    data_parser,
     fmt_rate,
     print_table,
-    run_child,
-    throwaway_database,
+    run_per_engine,
 )
 from bench.common import write_result as write_json
 from bench.similar_cases import NOW, parse_time
@@ -254,14 +252,9 @@ def hooked(args: argparse.Namespace, say) -> dict[str, Any]:
 
 
 def child(args: argparse.Namespace) -> None:
-    from bench.common import server_version, setup_django, vendor
+    from bench.common import server_version, start_child
 
-    def say(msg: str) -> None:
-        print(f"  [{engine}] {msg}", file=sys.stderr, flush=True)
-
-    engine = "?"
-    setup_django()
-    engine = {"sqlite": "sqlite", "postgresql": "postgres"}[vendor()]
+    engine, say, _ = start_child()
     result: dict[str, Any] = {"engine": engine, "server": server_version(), "agreement": agreement(args, say)}
     if args.replies:
         result["scale"] = scale(args, say)
@@ -336,39 +329,18 @@ def report(r: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", choices=(*ENGINES, "both"), default="sqlite")
-    parser.add_argument("--data", default=DEFAULT_DATA, help="replies.csv of teddy2020c")
-    parser.add_argument("--labels", default=str(DEFAULT_LABELS))
+    parser = data_parser(__doc__, DEFAULT_DATA, DEFAULT_LABELS)
     parser.add_argument(
         "--replies", type=int, default=1_000_000, help="answers scored for throughput (0: skip)"
     )
     parser.add_argument(
         "--hooked", type=int, default=200, help="answers given through the actions layer (0: skip)"
     )
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_ADMIN_URL)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--result-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
         return
-    if not Path(args.data).is_file():
-        raise SystemExit(f"no such file: {args.data} (give replies.csv with --data)")
-    engines = ENGINES if args.db == "both" else (args.db,)
-    passed = [
-        "--data",
-        args.data,
-        "--labels",
-        args.labels,
-        "--replies",
-        str(args.replies),
-        "--hooked",
-        str(args.hooked),
-    ]
-    for engine in engines:
-        with throwaway_database(engine, args.postgres_url) as url:
-            report(run_child(Path(__file__).resolve(), passed, url))
+    run_per_engine(args, __file__, ["--replies", str(args.replies), "--hooked", str(args.hooked)], report)
 
 
 if __name__ == "__main__":

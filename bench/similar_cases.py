@@ -37,11 +37,9 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (
-    DEFAULT_POSTGRES_ADMIN_URL,
-    ENGINES,
+    data_parser,
     print_table,
-    run_child,
-    throwaway_database,
+    run_per_engine,
     write_result,
 )
 
@@ -244,14 +242,9 @@ def latency(args: argparse.Namespace, org: Any, say: Any) -> dict[str, Any]:
 
 
 def child(args: argparse.Namespace) -> None:
-    from bench.common import build_org, server_version, setup_django, vendor
+    from bench.common import build_org, server_version, start_child
 
-    def say(msg: str) -> None:
-        print(f"  [{engine}] {msg}", file=sys.stderr, flush=True)
-
-    engine = "?"
-    migrate_s = setup_django()
-    engine = {"sqlite": "sqlite", "postgresql": "postgres"}[vendor()]
+    engine, say, migrate_s = start_child()
     say(f"{server_version()}: migrated in {migrate_s:.1f} s")
     org = build_org()
     result = {"engine": engine, "server": server_version(), "quality": quality(args, org, say)}
@@ -315,27 +308,15 @@ def report(r: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", choices=(*ENGINES, "both"), default="sqlite")
-    parser.add_argument("--data", default=DEFAULT_DATA, help="hot_messages.csv of teddy2020c")
-    parser.add_argument("--labels", default=str(DEFAULT_LABELS))
+    parser = data_parser(__doc__, DEFAULT_DATA, DEFAULT_LABELS)
     parser.add_argument(
         "--cases", type=int, default=100_000, help="synthetic open cases for latency (0: skip)"
     )
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_ADMIN_URL)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--result-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args)
         return
-    if not Path(args.data).is_file():
-        raise SystemExit(f"no such file: {args.data} (give hot_messages.csv with --data)")
-    engines = ENGINES if args.db == "both" else (args.db,)
-    passed = ["--data", args.data, "--labels", args.labels, "--cases", str(args.cases)]
-    for engine in engines:
-        with throwaway_database(engine, args.postgres_url) as url:
-            report(run_child(Path(__file__).resolve(), passed, url))
+    run_per_engine(args, __file__, ["--cases", str(args.cases)], report)
 
 
 if __name__ == "__main__":
