@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from taizhang.org.models import Division
 
 from .charts import map_data, trend
@@ -19,15 +21,17 @@ from .stats import (
 )
 
 
-def breadcrumb(scope: Scope) -> list[tuple[Division, str]]:
-    """The divisions from the person's home down to the current one, each with its dashboard URL."""
-    if scope.division is None:
+def breadcrumb(
+    division: Division | None, home: Division | None, url_of: Callable[[Division], str]
+) -> list[tuple[Division, str]]:
+    """The divisions from the person's home down to `division`, each with its page's URL (`url_of`)."""
+    if division is None:
         return []
-    codes = scope.division.ancestor_codes()
-    if scope.home is not None and scope.home.code in codes:
-        codes = codes[codes.index(scope.home.code) :]
+    codes = division.ancestor_codes()
+    if home is not None and home.code in codes:
+        codes = codes[codes.index(home.code) :]
     nodes = Division.objects.filter(code__in=codes).order_by("depth")
-    return [(node, scope.dashboard_url(division=node)) for node in nodes]
+    return [(node, url_of(node)) for node in nodes]
 
 
 def dashboard_data(scope: Scope) -> dict:
@@ -42,7 +46,7 @@ def dashboard_data(scope: Scope) -> dict:
     return {
         "scope": scope,
         "periods": [(key, PERIOD_LABELS[key], scope.dashboard_url(period=key)) for key in PERIODS],
-        "breadcrumb": breadcrumb(scope),
+        "breadcrumb": breadcrumb(scope.division, scope.home, lambda node: scope.dashboard_url(division=node)),
         "figures": figures,
         "mechanisms": mechanisms,
         "divisions": by_division(scope, base, children),

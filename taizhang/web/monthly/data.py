@@ -10,7 +10,7 @@ from django.urls import reverse
 from taizhang.errors import ActionError
 from taizhang.insight.hotspot_queries import top_hotspots
 from taizhang.insight.reply_index import check_reply_viewer, reply_quality_list
-from taizhang.org.models import Division
+from taizhang.web.dashboard.data import breadcrumb
 
 from ..dashboard.kpis import kpi_tables
 from ..dashboard.stats import Figure
@@ -65,17 +65,6 @@ def weakest_answers(scope: MonthScope) -> dict | None:
     return {"summary": found["summary"], "items": items}
 
 
-def breadcrumb(scope: MonthScope) -> list[tuple[Division, str]]:
-    """The divisions from the person's home down to the report's, each with its report's URL."""
-    if scope.division is None:
-        return []
-    codes = scope.division.ancestor_codes()
-    if scope.home is not None and scope.home.code in codes:
-        codes = codes[codes.index(scope.home.code) :]
-    nodes = Division.objects.filter(code__in=codes).order_by("depth")
-    return [(node, scope.url(division=node)) for node in nodes]
-
-
 def monthly_data(scope: MonthScope) -> dict:
     """The report's context: headline figures, mechanisms, divisions, units, KPIs, hot spots, answers."""
     counts = count_months(scope)
@@ -86,7 +75,7 @@ def monthly_data(scope: MonthScope) -> dict:
         "scope": scope,
         "month": month,
         "area": division_name(scope.division),
-        "breadcrumb": breadcrumb(scope),
+        "breadcrumb": breadcrumb(scope.division, scope.home, lambda node: scope.url(division=node)),
         "previous_url": scope.url(month=month.previous),
         # the next month once it has begun (a later one is refused)
         "next_url": "" if scope.partial else scope.url(month=Month(month.next_first)),
