@@ -129,7 +129,7 @@ def quality(args: argparse.Namespace) -> dict:
         results[name] = cv = cross_validate(data.texts, data.labels, args.folds, grouped)
         rows = []
         for method, label in (
-            ("model", "TF-IDF words+chars, LinearSVC"),
+            ("model", "TF-IDF words+chars, NB-SVM + stacked LR"),
             ("nb", "NB bag of words"),
             ("majority", "majority class"),
         ):

@@ -4,6 +4,7 @@ the topic, through a per-locality table, to the responsible unit.
 features.py — what the model reads of a text (rjieba words, stop words out);
 ngrams.py — character n-gram counts computed with numpy (fast enough for thousands of messages a second);
 model.py — the scikit-learn pipeline, training and prediction with a calibrated confidence;
+nbsvm.py — NB-SVM and the logistic regression stacked on its out-of-fold margins (the confidence);
 store.py — versioned model directories with a manifest and the `ACTIVE` pointer, the cached active model;
 data.py — labelled CSV files and the platform's own closed cases as training data;
 training.py — training with a grouped hold-out into a new version, evaluating a stored model;

@@ -38,8 +38,9 @@ from .model import Prediction, predict
 
 log = logging.getLogger("taizhang.insight")
 
-# Bump when the directory layout, the manifest or what features.py/ngrams.py compute changes.
-FORMAT_VERSION = 1
+# Bump when the directory layout, the manifest or what features.py/ngrams.py/nbsvm.py compute changes.
+# 2: NB-SVM with stacked probabilities (nbsvm.py) instead of a Platt-calibrated LinearSVC.
+FORMAT_VERSION = 2
 MANIFEST, PIPELINE, ACTIVE = "manifest.json", "pipeline.joblib", "ACTIVE"
 LIBRARIES = ("scikit-learn", "numpy", "scipy", "joblib", "rjieba")
 VERSION_NAME = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,63}$")

@@ -79,7 +79,10 @@ def do_train(examples: Examples, root: Path, holdout: float = 0.2, make_active: 
         },
         metrics={"holdout": {"share": holdout, **scored.as_dict()}} if scored else {},
         params={
+            "classifier": "nb-svm+stacked-lr",
             "svm_c": topic_model.SVM_C,
+            "nb_power": topic_model.NB_POWER,
+            "stack_c": topic_model.STACK_C,
             "head_chars": topic_model.HEAD_CHARS,
             "min_df": topic_model.MIN_DF,
             "calibration_folds": topic_model.CALIBRATION_FOLDS,
