@@ -28,7 +28,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from taizhang.errors import ActionError
 
-from .features import prepare, same
+from .features import prepare, same, word_counts
 from .groups import duplicate_groups
 from .nbsvm import NBSVM, StackedProbabilities
 from .ngrams import CharNgrams
@@ -126,7 +126,16 @@ def probabilities_of(pipeline: Pipeline, texts: list[str]) -> np.ndarray:
     data: object = texts
     for _, step in pipeline.steps[:-1]:
         if isinstance(step, FeatureUnion) and not step.transformer_weights:
-            data = hstack([part.transform(data) for _, part in step.transformer_list], format="csr")
+            data = hstack([transform(part, data) for _, part in step.transformer_list], format="csr")
         else:
             data = step.transform(data)
     return pipeline.steps[-1][1].predict_proba(data)
+
+
+def transform(step, docs):
+    """`step.transform(docs)`, with the word vectoriser's counting done by `features.word_counts`."""
+    if isinstance(step, TfidfVectorizer) and step.analyzer is same:
+        # `_tfidf` is the fitted weighting the vectoriser applies to its counts; stored models are
+        # bound to the scikit-learn minor version they were trained with (store.py), so it is there.
+        return step._tfidf.transform(word_counts(step.vocabulary_, docs, step.dtype), copy=False)
+    return step.transform(docs)
