@@ -180,3 +180,28 @@ def test_backfill_command_indexes_unindexed_cases(world, filler):
     CaseTokens.objects.all().delete()
     call_command("similar_index", "--batch", "4")
     assert CaseTokens.objects.count() == Case.objects.count() == len(filler)
+
+
+def test_indexing_writes_tokens_postings_and_counts_together_or_not_at_all(world, filler, monkeypatch):
+    from taizhang.insight import similar
+
+    CaseTokens.objects.all().delete()
+    CaseTerm.objects.all().delete()
+    counts = dict(TermCount.objects.values_list("term", "df"))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(similar, "add_counts", broken)
+    with pytest.raises(RuntimeError):
+        similar.index_cases(Case.objects.all())
+    assert not CaseTokens.objects.exists() and not CaseTerm.objects.exists()
+    assert dict(TermCount.objects.values_list("term", "df")) == counts
+    monkeypatch.undo()
+    assert similar.index_cases(Case.objects.all()) == len(filler)
+    row = CaseTokens.objects.get(case=filler[0])
+    assert row.created_at == filler[0].created_at and row.terms  # times and JSON as the ORM writes them
+    assert (
+        CaseTerm.objects.filter(case=filler[0], created_at=filler[0].created_at).count()
+        >= len(row.terms) // 2
+    )

@@ -45,6 +45,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
+from taizhang.bulk import RowInserter
 from taizhang.cases.models import Case, CaseSequence, Transition
 from taizhang.cases.recording import Recorder
 from taizhang.clock.now import now as clock_now
@@ -225,73 +226,6 @@ def run_import(
         source.close()
     summary.seconds = time.perf_counter() - start
     return summary
-
-
-IDENTITY_TYPES = {
-    "AutoField",
-    "BigAutoField",
-    "BooleanField",
-    "CharField",
-    "ForeignKey",
-    "IntegerField",
-    "PositiveIntegerField",
-    "PositiveSmallIntegerField",
-    "TextField",
-}
-
-
-def sqlite_datetime(value, conn):
-    """What the SQLite backend stores for an aware datetime (adapt_datetimefield_value), faster."""
-    if value is None:
-        return None
-    return str(value.astimezone(conn.timezone).replace(tzinfo=None))
-
-
-class RowInserter:
-    """INSERT of model instances without the ORM's per-statement compilation.
-
-    Values are adapted exactly as the ORM adapts them (``get_db_prep_save``), except for the types
-    that need no adapting. PostgreSQL gets them by COPY, SQLite by one ``executemany``.
-    """
-
-    def __init__(self, model, with_pk: bool):
-        self.fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-        qn = connection.ops.quote_name
-        self.table = qn(model._meta.db_table)
-        self.columns = ", ".join(qn(f.column) for f in self.fields)
-        marks = ", ".join(["%s"] * len(self.fields))
-        self.insert_sql = f"INSERT INTO {self.table} ({self.columns}) VALUES ({marks})"
-        self.getters = []
-        for f in self.fields:
-            kind = f.get_internal_type()
-            if kind in IDENTITY_TYPES or (kind == "DateTimeField" and connection.vendor == "postgresql"):
-                self.getters.append((f.attname, None))
-            elif kind == "DateTimeField" and connection.vendor == "sqlite":
-                self.getters.append((f.attname, sqlite_datetime))
-            else:
-                self.getters.append((f.attname, f.get_db_prep_save))
-
-    def rows(self, objs) -> list[tuple]:
-        out = []
-        for obj in objs:
-            d = obj.__dict__
-            out.append(tuple(d[a] if prep is None else prep(d[a], connection) for a, prep in self.getters))
-        return out
-
-    def insert(self, objs) -> None:
-        rows = self.rows(objs)
-        with connection.cursor() as cur:
-            if connection.vendor == "postgresql":
-                import psycopg
-
-                try:
-                    with cur.cursor.copy(f"COPY {self.table} ({self.columns}) FROM STDIN") as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                except psycopg.errors.IntegrityError as exc:
-                    raise IntegrityError(str(exc)) from exc
-            else:
-                cur.executemany(self.insert_sql, rows)
 
 
 def allocate_ids(model, count: int) -> list[int]:
