@@ -317,6 +317,29 @@ def test_hot_spots_link_to_their_demands(client, world, persona):
         assert client.get(spot["demands"].url).context["page"].paginator.count == 0
 
 
+def test_hot_spots_follow_the_drill_down(client, world):
+    with time_machine.travel(at(2026, 11, 16, 9), tick=True):
+        for title, text in NOISE:
+            do_create_case(
+                world.dispatcher,
+                CaseInput(
+                    mechanism="demand",
+                    title=title,
+                    description=text,
+                    division=world.grid.code,
+                    category="complaint",
+                    channel="hotline",
+                ),
+            )
+    with time_machine.travel(NOW, tick=False):
+        street = world.grid.parent.code
+        [spot] = page(client, world.leader, f"?division={street}").context["hot_spots"]
+        assert spot["demands"].count == 3 and f"division={street}" in spot["demands"].url
+        assert client.get(spot["demands"].url).context["page"].paginator.count == 3
+        assert "/XBTZ/" not in world.grid.path  # another street of the district
+        assert page(client, world.leader, "?division=XBTZ").context["hot_spots"] == []
+
+
 # -- the map -----------------------------------------------------------------------------------------
 
 

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
-from django.urls import reverse
-
 from taizhang.insight.hotspot_queries import top_hotspots
 
 from .scope import PERIODS, Scope
@@ -17,12 +13,13 @@ SHOWN = 5
 def hot_spots(scope: Scope) -> list[dict]:
     """Up to five hot spots active in the period, each with the list of its demands the person sees.
 
-    Hot spots are grouped per district, so they follow the person's whole area, not the drill-down."""
+    Hot spots are grouped per district; drilled down to a division, each counts (and lists) only the
+    demands filed in that division's subtree, and those without any are left out."""
     days = PERIODS[scope.period]
-    found = top_hotspots(scope.user, limit=SHOWN, days=days, now=scope.now)
+    found = top_hotspots(scope.user, limit=SHOWN, days=days, now=scope.now, division=scope.division)
     out = []
     for spot in found:
-        url = f"{reverse('cases:list')}?{urlencode({'hotspot': spot.id})}"
+        url = scope.link(period=False, hotspot=spot.id)
         out.append(
             {
                 "name": spot.name,
