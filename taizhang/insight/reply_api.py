@@ -20,6 +20,7 @@ class QualityQuery(Schema):
     start: date | None = Field(None, alias="from", description="答复日期起（含），YYYY-MM-DD")
     end: date | None = Field(None, alias="to", description="答复日期止（不含），YYYY-MM-DD")
     unit: str = Field("", description="只列该单位（及下级）的答复")
+    division: str = Field("", description="只列在该区划（及下级）受理的案件的答复")
     order: str = Field("recent", description="recent（最新在前）或 weakest（综合分最低在前）")
     limit: int = 50
     offset: int = 0
@@ -67,6 +68,7 @@ def reply_quality(request, q: Query[QualityQuery]):
         start=q.start,
         end=q.end,
         unit=q.unit,
+        division=q.division,
         order=q.order,
         limit=q.limit,
         offset=q.offset,

@@ -17,7 +17,7 @@ from django.db.models import Avg, Count, Exists, OuterRef, Q
 from taizhang.cases.models import Case, Transition
 from taizhang.cases.queries import day_start
 from taizhang.errors import FieldError, forbidden, invalid
-from taizhang.org.models import Unit, User
+from taizhang.org.models import Division, Unit, User
 from taizhang.org.scopes import grants_of
 
 from .models import ReplyQuality
@@ -150,13 +150,15 @@ def reply_quality_list(
     start: date | None = None,
     end: date | None = None,
     unit: str = "",
+    division: str = "",
     order: str = "recent",
     limit: int = 50,
     offset: int = 0,
 ) -> dict:
     """The scored answers of the cases the person may see, with a summary over all that match.
 
-    `order` "recent" (newest first) or "weakest" (lowest overall first); `end` is excluded.
+    `order` "recent" (newest first) or "weakest" (lowest overall first); `end` is excluded; `unit`
+    and `division` (codes) keep the answers of that unit's subtree, of cases filed in that division's.
     """
     check_reply_viewer(user)
     errors = []
@@ -175,6 +177,12 @@ def reply_quality_list(
             errors.append(FieldError("unit", "unknown_unit", f"没有编码为 {unit} 的单位"))
         else:
             qs = qs.filter(unit__path__startswith=found.path)
+    if division:
+        area = Division.objects.filter(code=division).first()
+        if area is None:
+            errors.append(FieldError("division", "unknown_division", f"没有编码为 {division} 的区划"))
+        else:
+            qs = qs.filter(case__division__path__startswith=area.path)
     if errors:
         raise invalid(errors)
     if weak is not None:

@@ -212,9 +212,12 @@ def test_reply_quality_api_needs_login_and_checks_its_filters(world, scored):
     assert ApiClient().get("/replies/quality").status_code == 401
     api = ApiClient()
     api.client.force_login(world.leader)
-    bad = api.get("/replies/quality", {"order": "best", "limit": 500, "unit": "NOPE"})
+    bad = api.get("/replies/quality", {"order": "best", "limit": 500, "unit": "NOPE", "division": "NOPE"})
     assert bad.status_code == 422
-    assert {e["field"] for e in bad.json()["errors"]} == {"order", "limit", "unit"}
+    assert {e["field"] for e in bad.json()["errors"]} == {"order", "limit", "unit", "division"}
+    assert {e["code"] for e in bad.json()["errors"] if e["field"] == "division"} == {"unknown_division"}
+    village = api.get("/replies/quality", {"division": world.other_grid.code}).json()
+    assert [i["number"] for i in village["items"]] == [scored[2].number]
     only = api.get("/replies/quality", {"weak": "true", "unit": world.safety_bureau.code}).json()
     assert only["summary"] == {"answers": 2, "weak": 2, "average": only["summary"]["average"]}
 

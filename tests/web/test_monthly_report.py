@@ -380,6 +380,15 @@ def test_weakest_answers_for_who_may_read_scores(client, world, cases, now):
         assert item["number"] == cases["F"].number and item["url"] == f"/cases/{cases['F'].number}/"
         assert item["reasons"]
     assert get(client, world.leader, "/reports/monthly/?month=2026-09").context["replies"]["items"] == []
+    assert get(client, world.leader, f"/reports/monthly/?division={world.grid.code}").context["replies"][
+        "items"
+    ]
+    assert (
+        get(client, world.leader, f"/reports/monthly/?division={world.other_grid.code}").context["replies"][
+            "items"
+        ]
+        == []
+    )  # the report's division
     body = client.get("/reports/monthly/").content.decode()
     assert 'id="weak-replies"' in body and cases["F"].number in body
 

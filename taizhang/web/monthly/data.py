@@ -52,14 +52,19 @@ def hot_spots(scope: MonthScope) -> list[dict]:
 def weakest_answers(scope: MonthScope) -> dict | None:
     """The month's lowest-scored answers (答复质量) for a person who may read scores; None otherwise.
 
-    Over every case the person sees (the score list has no division filter)."""
+    Over the cases of the report's division the person sees."""
     try:
         check_reply_viewer(scope.user)
     except ActionError:
         return None
     month = scope.month
     found = reply_quality_list(
-        scope.user, order="weakest", start=month.first, end=month.next_first, limit=WEAKEST
+        scope.user,
+        order="weakest",
+        start=month.first,
+        end=month.next_first,
+        division=scope.division.code if scope.division is not None else "",
+        limit=WEAKEST,
     )
     items = [{**item, "url": reverse("case:detail", args=[item["number"]])} for item in found["items"]]
     return {"summary": found["summary"], "items": items}
