@@ -111,6 +111,18 @@ def index_cases(cases: Iterable[Case], batch: int = 5000) -> int:
     return len(rows)
 
 
+def index_missing(batch: int = 2000) -> int:
+    """Index every case not indexed yet (created before the index, or imported in bulk); returns how many."""
+    todo = Case.objects.filter(tokens__isnull=True).order_by("pk")
+    done = 0
+    while chunk := list(todo[:batch]):
+        done += index_cases(chunk)
+    if done and connection.vendor == "postgresql":
+        with connection.cursor() as cur:  # fresh planner statistics after a bulk load
+            cur.execute("ANALYZE insight_caseterm, insight_termcount, insight_casetokens")
+    return done
+
+
 def add_counts(counts: dict[tuple[str, str], int], batch: int) -> None:
     """Increment document frequencies with one upsert per batch (PostgreSQL and SQLite alike).
 

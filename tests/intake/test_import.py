@@ -503,3 +503,35 @@ def test_nyc311_mapping_on_rows_shaped_like_the_open_data_export(tmp_path, world
     assert pothole.created_at == datetime(2024, 5, 27, 2, 8, 51, tzinfo=ZoneInfo("America/New_York"))
     assert str(pothole.lat) == "40.847357" and pothole.region == "NYC-MN" and pothole.category == "complaint"
     assert Case.objects.get(external_id="61279486").category == "report"
+
+
+def test_imported_demands_are_indexed_and_grouped_into_hot_spots(tmp_path, importer):
+    from taizhang.insight.models import CaseTokens, HotSpot, HotSpotMember
+
+    rows = [
+        record(i, 所属街道="五马街道", 地址="潞州区英雄中路5号", 来电时间=f"2026-03-0{1 + i} 09:00:00")
+        for i in range(4)
+    ]
+    source = write_csv(tmp_path / "orders.csv", rows)
+    out = io.StringIO()
+    call_command("import", str(source), "--mapping", str(mapping_file(tmp_path)), "--quiet", stdout=out)
+    imported = Case.objects.filter(external_id__startswith="GD2026")
+    assert CaseTokens.objects.filter(case__in=imported).count() == 4
+    [spot] = HotSpot.objects.all()
+    assert set(HotSpotMember.objects.filter(hotspot=spot).values_list("case_id", flat=True)) == set(
+        imported.values_list("pk", flat=True)
+    )
+    assert "已索引 4 个案件，重新归并热点 1 个" in out.getvalue()
+
+
+def test_import_without_insight_leaves_indexing_for_later(tmp_path, importer):
+    from taizhang.insight.models import CaseTokens
+
+    source = write_csv(tmp_path / "orders.csv", [record(1), record(2)])
+    out = io.StringIO()
+    call_command(
+        "import", str(source), "--mapping", str(mapping_file(tmp_path)), "--quiet", "--no-insight", stdout=out
+    )
+    assert not CaseTokens.objects.exists() and "已索引" not in out.getvalue()
+    call_command("similar_index", stdout=out)
+    assert CaseTokens.objects.count() == 2

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
-from django.db import connection
 
-from taizhang.cases.models import Case
-from taizhang.insight.similar import index_cases
+from taizhang.insight.similar import index_missing
 
 
 class Command(BaseCommand):
@@ -16,14 +14,4 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=2000)
 
     def handle(self, *args, batch: int, **options) -> None:
-        todo = Case.objects.filter(tokens__isnull=True).order_by("pk")
-        done = 0
-        while True:
-            chunk = list(todo[:batch])
-            if not chunk:
-                break
-            done += index_cases(chunk)
-        if done and connection.vendor == "postgresql":
-            with connection.cursor() as cur:  # fresh planner statistics after a bulk load
-                cur.execute("ANALYZE insight_caseterm, insight_termcount, insight_casetokens")
-        self.stdout.write(f"已索引 {done} 个案件")
+        self.stdout.write(f"已索引 {index_missing(batch)} 个案件")

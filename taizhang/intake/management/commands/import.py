@@ -16,6 +16,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from taizhang.insight.hotspot_index import rebuild
+from taizhang.insight.similar import index_missing
 from taizhang.intake.importer.mapping import MappingError, load_mapping
 from taizhang.intake.importer.readers import ReadError
 from taizhang.intake.importer.run import DEFAULT_BATCH, Summary, run_import
@@ -64,6 +66,11 @@ class Command(BaseCommand):
             "--batch-size", type=int, default=DEFAULT_BATCH, help=f"每个事务的行数（默认 {DEFAULT_BATCH}）"
         )
         parser.add_argument("--quiet", action="store_true", help="不显示进度条")
+        parser.add_argument(
+            "--no-insight",
+            action="store_true",
+            help="导入后不建相似案件索引、不重新归并热点（之后可运行 similar_index 与 hotspots rebuild）",
+        )
 
     def handle(
         self, *args, file: str, mapping: str, errors: str | None, batch_size: int, quiet: bool, **options
@@ -81,3 +88,13 @@ class Command(BaseCommand):
             raise CommandError(f"未导入任何记录：\n{exc}") from None
         for line in summary.lines():
             self.stdout.write(line)
+        if summary.imported and not options.get("no_insight"):
+            # Bulk rows bypass intake's hooks: index them and regroup hot spots in time order, as
+            # `similar_index` and `hotspots rebuild` would.
+            start = time.perf_counter()
+            indexed = index_missing()
+            done = rebuild()
+            groups = sum(d["groups"] for d in done.values())
+            self.stdout.write(
+                f"已索引 {indexed} 个案件，重新归并热点 {groups} 个（{time.perf_counter() - start:.1f} 秒）"
+            )
