@@ -103,8 +103,9 @@ def index_cases(cases: Iterable[Case], batch: int = 5000) -> int:
     if not rows:
         return 0
     # Dozens of postings per case: the ORM's per-value compilation was most of the indexing time.
-    # One transaction: tokens, postings and counts go in together (and SQLite commits once).
-    with transaction.atomic():
+    # One transaction: tokens, postings and counts go in together (and SQLite commits once). Inside
+    # a caller's transaction no savepoint of its own: the caller's (intake's hook has one) decides.
+    with transaction.atomic(savepoint=False):
         RowInserter(CaseTokens, with_pk=True).insert(rows)
         RowInserter(CaseTerm, with_pk=False).insert(postings)
         add_counts(counts, batch)
