@@ -171,18 +171,17 @@ def reply_quality_list(
     if start and end and start >= end:
         errors.append(FieldError("from", "invalid_range", "开始日期须早于截止日期"))
     qs = ReplyQuality.objects.filter(Exists(Case.objects.for_user(user).filter(pk=OuterRef("case_id"))))
-    if unit:
-        found = Unit.objects.filter(code=unit).first()
-        if found is None:
-            errors.append(FieldError("unit", "unknown_unit", f"没有编码为 {unit} 的单位"))
+    for code, model, field, kind, lookup in (
+        (unit, Unit, "unit", "单位", "unit__path__startswith"),
+        (division, Division, "division", "区划", "case__division__path__startswith"),
+    ):
+        if not code:
+            continue
+        node = model.objects.filter(code=code).first()
+        if node is None:
+            errors.append(FieldError(field, f"unknown_{field}", f"没有编码为 {code} 的{kind}"))
         else:
-            qs = qs.filter(unit__path__startswith=found.path)
-    if division:
-        area = Division.objects.filter(code=division).first()
-        if area is None:
-            errors.append(FieldError("division", "unknown_division", f"没有编码为 {division} 的区划"))
-        else:
-            qs = qs.filter(case__division__path__startswith=area.path)
+            qs = qs.filter(**{lookup: node.path})
     if errors:
         raise invalid(errors)
     if weak is not None:

@@ -288,8 +288,8 @@ NOISE = [
 ]
 
 
-@pytest.mark.parametrize("persona", ["leader", "dispatcher", "inspector"])
-def test_hot_spots_link_to_their_demands(client, world, persona):
+def file_noise(world) -> None:
+    """Three demands about the same noise at the same estate: one hot spot."""
     with time_machine.travel(at(2026, 11, 16, 9), tick=True):
         for title, text in NOISE:
             do_create_case(
@@ -303,6 +303,11 @@ def test_hot_spots_link_to_their_demands(client, world, persona):
                     channel="hotline",
                 ),
             )
+
+
+@pytest.mark.parametrize("persona", ["leader", "dispatcher", "inspector"])
+def test_hot_spots_link_to_their_demands(client, world, persona):
+    file_noise(world)
     with time_machine.travel(NOW, tick=False):
         context = page(client, getattr(world, persona)).context
         [spot] = context["hot_spots"]
@@ -318,19 +323,7 @@ def test_hot_spots_link_to_their_demands(client, world, persona):
 
 
 def test_hot_spots_follow_the_drill_down(client, world):
-    with time_machine.travel(at(2026, 11, 16, 9), tick=True):
-        for title, text in NOISE:
-            do_create_case(
-                world.dispatcher,
-                CaseInput(
-                    mechanism="demand",
-                    title=title,
-                    description=text,
-                    division=world.grid.code,
-                    category="complaint",
-                    channel="hotline",
-                ),
-            )
+    file_noise(world)
     with time_machine.travel(NOW, tick=False):
         street = world.grid.parent.code
         [spot] = page(client, world.leader, f"?division={street}").context["hot_spots"]
