@@ -9,20 +9,52 @@ so memory follows the number of demands in one window, not the total.
 
 from __future__ import annotations
 
-import heapq
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
 
 from .hotspots import Demand, Group, best_group, query_terms
 from .rules import Grouping
 from .similar import PLACE_PREFIX, Weights
 
 SWEEP_EVERY = 5000  # demands between two sweeps of closed groups
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+class Postings:
+    """Group ids that have had a term, in order of arrival (repeats kept), in a growing numpy array."""
+
+    __slots__ = ("ids", "size")
+
+    def __init__(self) -> None:
+        self.ids = np.empty(8, dtype=np.int64)
+        self.size = 0
+
+    def append(self, gid: int) -> None:
+        if self.size == len(self.ids):
+            self.ids = np.concatenate([self.ids, np.empty(max(8, len(self.ids)), dtype=np.int64)])
+        self.ids[self.size] = gid
+        self.size += 1
+
+    def keep(self, ids: np.ndarray) -> None:
+        self.ids, self.size = ids.copy(), len(ids)
+
+
+def micros(at) -> int:
+    """A time as whole microseconds since 1970 (exact, unlike a float timestamp)."""
+    return (at - EPOCH) // MICROSECOND
 
 
 class Grouper:
-    """Groups demands given in order of creation; `on_close(group)` receives every group of two or more."""
+    """Groups demands given in order of creation; `on_close(group)` receives every group of two or more.
+
+    A term's postings can hold thousands of groups in a busy district's window, so the candidates'
+    relevance is summed with numpy over arrays of group ids (per group: alive?, last demand's time),
+    in the same order and with the same result as a loop over the lists would give.
+    """
 
     def __init__(self, weights: Weights, rules: Grouping, on_close: Callable[[Group], None]):
         self.weights = weights
@@ -31,31 +63,51 @@ class Grouper:
         self.window = timedelta(days=rules.window_days)
         self.active: dict[int, Group] = {}
         self.reporters: dict[int, set[str]] = {}
-        self.postings: dict[str, list[int]] = defaultdict(list)
+        self.postings: dict[str, Postings] = defaultdict(Postings)
+        self.alive = np.zeros(1024, dtype=bool)  # by group id
+        self.last = np.zeros(1024, dtype=np.int64)  # by group id: its last demand's time (micros)
         self.next_id = 1
         self.added = 0
         self.joined = 0
 
     def candidates(self, demand: Demand) -> list[Group]:
-        """Active groups sharing the demand's rarest words or places, the `candidates` most relevant."""
-        since = demand.created_at - self.window
-        relevance: dict[int, float] = defaultdict(float)
+        """Active groups sharing the demand's rarest words or places, the `candidates` most relevant
+        (most idf weight of shared terms, then the older group)."""
+        since = micros(demand.created_at - self.window)
+        found, weights = [], []
         for term in query_terms(demand, self.weights, self.rules):
-            ids = self.postings.get(term)
-            if not ids:
+            posting = self.postings.get(term)
+            if posting is None or not posting.size:
                 continue
-            weight = self.weights.idf(term)
-            dead = 0
-            for gid in ids:
-                group = self.active.get(gid)
-                if group is None or group.last_at < since:
-                    dead += 1
-                    continue
-                relevance[gid] += weight
-            if dead > len(ids) // 2:  # lazily forget closed groups
-                self.postings[term] = [g for g in ids if g in self.active]
-        top = heapq.nlargest(self.rules.candidates, relevance.items(), key=lambda kv: (kv[1], -kv[0]))
-        return [self.active[gid] for gid, _ in top]
+            ids = posting.ids[: posting.size]
+            alive = self.alive[ids]
+            live = alive & (self.last[ids] >= since)
+            count = int(live.sum())
+            if posting.size - count > posting.size // 2:  # lazily forget closed groups
+                posting.keep(ids[alive])
+            if count:
+                found.append(ids[live])
+                weights.append(np.full(count, self.weights.idf(term)))
+        if not found:
+            return []
+        # bincount adds each group's weights in the order given: term by term, as a loop would.
+        gids, at = np.unique(np.concatenate(found), return_inverse=True)
+        relevance = np.bincount(at, weights=np.concatenate(weights))
+        k = self.rules.candidates
+        if len(gids) > k:
+            top = relevance >= np.partition(relevance, len(gids) - k)[len(gids) - k]
+            gids, relevance = gids[top], relevance[top]
+        order = np.lexsort((gids, -relevance))[:k]
+        return [self.active[int(g)] for g in gids[order]]
+
+    def track(self, group: Group) -> None:
+        """Record the group's id as alive with its last demand's time."""
+        if group.id >= len(self.alive):
+            grow = max(len(self.alive), group.id + 1 - len(self.alive))
+            self.alive = np.concatenate([self.alive, np.zeros(grow, dtype=bool)])
+            self.last = np.concatenate([self.last, np.zeros(grow, dtype=np.int64)])
+        self.alive[group.id] = True
+        self.last[group.id] = micros(group.last_at)
 
     def add(self, demand: Demand) -> Group:
         """Put one demand in its group (or a new one); returns the group."""
@@ -79,6 +131,7 @@ class Grouper:
             if term not in before:
                 before.add(term)
                 self.postings[term].append(group.id)
+        self.track(group)
         return group
 
     def add_all(self, demands: Iterable[Demand]) -> None:
@@ -93,6 +146,7 @@ class Grouper:
 
     def close(self, gid: int) -> None:
         group = self.active.pop(gid)
+        self.alive[gid] = False
         self.reporters.pop(gid, None)
         if group.n >= 2:
             self.on_close(group.trimmed(self.rules.group_terms))
