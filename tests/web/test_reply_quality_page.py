@@ -94,6 +94,11 @@ def test_filters_weak_order_unit_and_dates(client, world, scored):
     assert weakest[-1] == good and set(weakest[:2]) == {weak, far}
     assert numbers(get(client, world.leader, unit=world.safety_bureau.code, weak="0")) == [good]
     assert numbers(get(client, world.leader, unit=world.other_unit.code)) == []
+    village = get(client, world.leader, division=world.other_grid.code)
+    assert (
+        numbers(village) == [far]
+        and f'<option value="{world.other_grid.code}" selected>' in village.content.decode()
+    )
     today = frozen_day()
     assert len(numbers(get(client, world.leader, **{"from": today, "to": today}))) == 3  # `to` included
     tomorrow = (frozen_day(as_date=True) + timedelta(days=1)).isoformat()
@@ -124,6 +129,7 @@ def frozen_day(as_date: bool = False):
         ({"weak": "maybe"}, "weak", "weak 须为 1 或 0：maybe"),
         ({"page": "0"}, "page", "页码须为正整数"),
         ({"unit": "NOPE"}, "unit", "没有编码为 NOPE 的单位"),
+        ({"division": "NOPE"}, "division", "没有编码为 NOPE 的区划"),
     ],
 )
 def test_bad_filters_are_400_with_the_reason_in_place(client, world, scored, params, field, message):

@@ -31,6 +31,7 @@ class ReplyQuery:
     start: date | None = None
     end: date | None = None
     unit: str = ""
+    division: str = ""
     order: str = "recent"
     page: int = 1
     errors: list[FieldError] = field(default_factory=list)
@@ -51,8 +52,9 @@ def read_date(params: QueryDict, name: str, label: str, errors: list[FieldError]
 
 
 def parse(params: QueryDict) -> ReplyQuery:
-    """Read `weak`, `from`, `to` (both days included, as in the case list), `unit`, `order` and `page`."""
-    query = ReplyQuery(unit=params.get("unit", "").strip())
+    """Read `weak`, `from`, `to` (both days included, as in the case list), `unit`, `division`, `order`
+    and `page`."""
+    query = ReplyQuery(unit=params.get("unit", "").strip(), division=params.get("division", "").strip())
     errors = query.errors
     weak = params.get("weak", "")
     if weak in ("1", "true", "on"):
@@ -99,6 +101,7 @@ def reply_list(request: HttpRequest) -> HttpResponse:
                 start=query.start,
                 end=query.end + timedelta(days=1) if query.end else None,  # the page's `to` is included
                 unit=query.unit,
+                division=query.division,
                 order=query.order,
                 limit=PAGE_SIZE,
                 offset=(query.page - 1) * PAGE_SIZE,
@@ -106,6 +109,7 @@ def reply_list(request: HttpRequest) -> HttpResponse:
         except ActionError as exc:
             query.errors.extend(exc.errors or [FieldError("", exc.code, exc.message)])
     total = result["summary"]["answers"] if result else 0
+    divisions, units = visible_nodes(user)
     context = {
         "query": query,
         "bad": query.error_fields(),
@@ -114,7 +118,8 @@ def reply_list(request: HttpRequest) -> HttpResponse:
         if result
         else [],
         "pages": max(1, math.ceil(total / PAGE_SIZE)),
-        "units": list(visible_nodes(user)[1].values_list("code", "name")),
+        "divisions": list(divisions.values_list("code", "name")),
+        "units": list(units.values_list("code", "name")),
         "orders": ORDERS,
         "base_qs": without(request.GET, "page"),
         "weak_qs": without(request.GET, "page", "weak"),
