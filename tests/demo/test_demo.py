@@ -14,10 +14,13 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 import taizhang.demo as demo_package
+from taizhang.cases.create import CaseInput, do_create_case
 from taizhang.cases.models import Attachment, Case, Transition
 from taizhang.clock.clock import get_clock, reset_clock
 from taizhang.demo.demand_catalog import TOPICS
 from taizhang.demo.geo import nearest_street
+from taizhang.demo.topic_model import train_demo_model
+from taizhang.insight.classify.store import active_version
 from taizhang.insight.kpi import KpiRequest, kpi_report
 from taizhang.intake.open311.locate import contains
 from taizhang.mechanisms.registry import get_mechanism
@@ -349,3 +352,37 @@ def outline_geometries() -> dict:
     return {
         f["properties"]["code"]: f["geometry"] for f in features if f["properties"].get("level") == "street"
     }
+
+
+@pytest.mark.django_db
+def test_the_demo_trains_a_topic_model_that_suggests_at_intake(weekends, settings):
+    out, err = demo(cases=0, demands=120, petitions=0, seed=5)
+    assert err == ""
+    root = Path(settings.TAIZHANG_MODEL_DIR)
+    version = active_version(root)
+    assert version and f"训练了 {version}" in out
+    taker = Membership.objects.filter(role=Role.INTAKE).order_by("pk").first().user
+    street = Division.objects.filter(level="street").order_by("code").first()
+    case, _ = do_create_case(
+        taker,
+        CaseInput(
+            mechanism="demand",
+            category="complaint",
+            division=street.code,
+            title="出租车司机不打表",
+            description="来电人反映：在英雄路打车，出租车司机不打表，一口价四十元，不同意就拒载。",
+            channel="hotline",
+        ),
+    )
+    suggestion = case.data["suggestion"]
+    assert suggestion["topic"] == "交通运输" and suggestion["model"] == version
+    assert suggestion["decision"] in {"manual", "below_threshold"} and case.state == "accepted"
+    # An active model is never replaced, and --no-model trains none.
+    assert train_demo_model() == f"问题分类模型：已有当前模型 {version}，未重新训练"
+    assert active_version(root) == version
+
+
+@pytest.mark.django_db
+def test_the_demo_without_a_model(weekends, settings):
+    out, _ = demo(cases=0, demands=20, petitions=0, seed=5, no_model=True)
+    assert "问题分类模型" not in out and active_version(Path(settings.TAIZHANG_MODEL_DIR)) is None

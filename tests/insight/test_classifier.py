@@ -11,12 +11,9 @@ import sys
 from io import StringIO
 from pathlib import Path
 
-import numpy as np
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from scipy.sparse import csr_matrix, diags
-from sklearn.svm import LinearSVC
 
 from taizhang.cases.actions import TransitionRequest, do_transition
 from taizhang.cases.create import CaseInput, do_create_case
@@ -27,7 +24,6 @@ from taizhang.insight.classify import routing
 from taizhang.insight.classify.data import read_csv
 from taizhang.insight.classify.groups import duplicate_groups
 from taizhang.insight.classify.intake import dispatch_if_trusted
-from taizhang.insight.classify.nbsvm import NBSVM, StackedProbabilities
 from taizhang.insight.classify.store import (
     ACTIVE,
     MANIFEST,
@@ -206,23 +202,6 @@ def test_copies_of_a_message_fall_in_one_group():
     other = "学校门口的早餐店占道经营，学生上学很不安全，请城管部门管一管"
     groups = duplicate_groups([raw, segmented, other, raw])
     assert groups[0] == groups[1] == groups[3] != groups[2]
-
-
-def test_nbsvm_folds_its_scaling_into_the_weights_and_stacking_copes_with_a_missing_topic():
-    rng = np.random.default_rng(0)
-    X = csr_matrix(rng.random((40, 12)) * (rng.random((40, 12)) < 0.4))
-    y = np.array(["a", "b", "c", "d"] * 10)
-    nbsvm = NBSVM(C=0.5).fit(X, y)
-    present = X.copy()
-    present.data[:] = 1
-    r = nbsvm.ratios(present, y == "b")
-    svm = LinearSVC(C=0.5).fit(X @ diags(r), (y == "b").astype(int))
-    assert np.allclose(nbsvm.decision_function(X)[:, 1], svm.decision_function(X @ diags(r)))
-    # "d" is one group: the fold that tests it trains without it, and its margins are ABSENT there.
-    groups = np.where(y == "d", 99, np.arange(40))
-    stacked = StackedProbabilities(NBSVM(), folds=3).fit(X, y, groups=groups)
-    probabilities = stacked.predict_proba(X)
-    assert list(stacked.classes_) == ["a", "b", "c", "d"] and np.allclose(probabilities.sum(axis=1), 1)
 
 
 def test_models_and_activate_commands(models):

@@ -40,6 +40,7 @@ HEAD_CHARS = 20
 MIN_DF = 2  # a word or n-gram counts when at least this many training texts have it …
 SMALL = 1000  # … unless there are fewer texts than this: then every word counts
 CALIBRATION_FOLDS = 3  # folds of out-of-fold margins for the stacked regression
+STACK_MIN_GROUPS = 10  # fewer distinct messages in a topic: a temperature instead of the regression
 MIN_PER_LABEL = 2  # a label needs this many examples for the calibration's folds
 TOP = 3  # alternatives kept with a prediction
 
@@ -67,7 +68,9 @@ def build_pipeline(folds: int = CALIBRATION_FOLDS, min_df: int = MIN_DF) -> Pipe
 
     words = TfidfVectorizer(analyzer=same, sublinear_tf=True, min_df=min_df, dtype=np.float32)
     features = FeatureUnion([("words", words), ("chars", chars(0)), ("head", chars(HEAD_CHARS))])
-    classify = StackedProbabilities(NBSVM(C=SVM_C, power=NB_POWER), folds=folds, C=STACK_C)
+    classify = StackedProbabilities(
+        NBSVM(C=SVM_C, power=NB_POWER), folds=folds, C=STACK_C, min_groups=STACK_MIN_GROUPS
+    )
     return Pipeline(
         [
             ("prepare", FunctionTransformer(prepare)),

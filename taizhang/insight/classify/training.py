@@ -86,6 +86,7 @@ def do_train(examples: Examples, root: Path, holdout: float = 0.2, make_active: 
             "head_chars": topic_model.HEAD_CHARS,
             "min_df": topic_model.MIN_DF,
             "calibration_folds": topic_model.CALIBRATION_FOLDS,
+            "stack_min_groups": topic_model.STACK_MIN_GROUPS,
         },
     )
     if make_active:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from taizhang.cases.models import Case
 from taizhang.demo.build import DemoError, Result, build_demo
 from taizhang.demo.people import ADMIN_USERNAME, DEMO_PASSWORD, Account
+from taizhang.demo.topic_model import train_demo_model
 from taizhang.mechanisms.registry import get_mechanism
 from taizhang.org.models import Division
 
@@ -45,6 +46,9 @@ class Command(BaseCommand):
             "--seed", type=int, default=2026, help="随机种子：同一种子、同一“现在”生成相同的数据"
         )
         parser.add_argument("--if-empty", action="store_true", help="数据库已有数据时什么也不做（不报错）")
+        parser.add_argument(
+            "--no-model", action="store_true", help="不用演示诉求训练问题分类模型（默认在没有当前模型时训练）"
+        )
         parser.add_argument("--now", help="把这一时刻当作“现在”（ISO 8601，如 2026-11-24T09:00+08:00）")
 
     def handle(
@@ -56,6 +60,7 @@ class Command(BaseCommand):
         seed: int,
         if_empty: bool,
         now: str | None,
+        no_model: bool,
         **options,
     ) -> None:
         if Division.objects.exists() or Case.objects.exists():
@@ -74,6 +79,8 @@ class Command(BaseCommand):
         except IntegrityError as exc:
             raise CommandError(f"演示账号与已有用户冲突，未生成任何数据：{exc}") from None
         self.report(result, options["verbosity"])
+        if demands and not no_model:
+            self.stdout.write(train_demo_model())
 
     @staticmethod
     def parse_now(raw: str | None) -> datetime | None:
