@@ -7,8 +7,9 @@ from django.db.models import Q
 
 from taizhang.cases.actions import get_case
 from taizhang.cases.models import Case
+from taizhang.cases.recording import Recorder
 from taizhang.clock.now import now as clock_now
-from taizhang.errors import conflict, forbidden, not_found
+from taizhang.errors import ActionError, conflict, forbidden, not_found
 from taizhang.mechanisms.registry import get_registry
 from taizhang.org.models import User
 from taizhang.org.roles import Role
@@ -16,6 +17,8 @@ from taizhang.org.scopes import grants_of
 
 from .models import CaseSupporter
 from .similar import THRESHOLD, Suggestion, similar_cases, window_start
+
+SUPPORT_ATTEMPTS = 3
 
 
 def find_similar(
@@ -56,7 +59,10 @@ def do_metoo(user: User, ref: int | str) -> tuple[CaseSupporter, int, bool]:
 
     Any resident may support an open case of a mechanism residents may report in (the case number
     is what the portal and the SMS show them); other cases are 404, so nothing else is revealed.
-    Supporting twice is not an error; supporting one's own case or a closed one is 409.
+    Supporting twice is not an error; supporting one's own case or a closed one is 409. A new
+    supporter is a change of the case: it gets a history row (`support`), written with the supporter
+    in one transaction; when staff act on the case at the same moment, the support is retried on the
+    case as they left it.
     """
     if not any(g.role == Role.RESIDENT for g in grants_of(user)):
         raise forbidden("role_not_allowed", "只有居民可以附议（我也遇到）")
@@ -69,13 +75,42 @@ def do_metoo(user: User, ref: int | str) -> tuple[CaseSupporter, int, bool]:
         raise conflict("case_closed", "该诉求已办结，不能再附议")
     if case.reporter_id == user.pk:
         raise conflict("own_case", "这是您本人上报的诉求")
-    created = False
     row = CaseSupporter.objects.filter(case=case, user=user).first()
-    if row is None:
+    if row is not None:
+        return row, CaseSupporter.objects.filter(case=case).count(), False
+    for attempt in range(SUPPORT_ATTEMPTS):
         try:
             with transaction.atomic():
-                row = CaseSupporter.objects.create(case=case, user=user, created_at=clock_now())
-                created = True
+                row = record_support(case, user)
+            break
         except IntegrityError:  # the same person twice at once: the other request won
             row = CaseSupporter.objects.get(case=case, user=user)
-    return row, CaseSupporter.objects.filter(case=case).count(), created
+            return row, CaseSupporter.objects.filter(case=case).count(), False
+        except ActionError as exc:  # someone acted on the case meanwhile: read it again and retry
+            if exc.code != "stale_version" or attempt == SUPPORT_ATTEMPTS - 1:
+                raise
+            case = Case.objects.get(pk=case.pk)
+            if case.state_kind == "closed":
+                raise conflict("case_closed", "该诉求已办结，不能再附议") from None
+    return row, CaseSupporter.objects.filter(case=case).count(), True
+
+
+def record_support(case: Case, user: User) -> CaseSupporter:
+    """The supporter row and the case's history row for it (in the caller's transaction)."""
+    at = clock_now()
+    row = CaseSupporter.objects.create(case=case, user=user, created_at=at)
+    count = CaseSupporter.objects.filter(case=case).count()
+    recorder = Recorder(case)
+    recorder.add(
+        kind="support",
+        code="metoo",
+        name="我也遇到（附议）",
+        actor=user,
+        role=Role.RESIDENT,
+        from_state=case.state,
+        to_state=case.state,
+        at=at,
+        changes={"supporters": [count - 1, count]},
+    )
+    recorder.commit()
+    return row

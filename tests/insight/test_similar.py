@@ -8,9 +8,12 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from taizhang.cases.actions import TransitionRequest, do_transition
 from taizhang.cases.create import CaseInput, do_create_case
+from taizhang.cases.hashchain import verify_case
 from taizhang.cases.models import Case
-from taizhang.insight.actions import find_similar, supported_q
+from taizhang.insight import actions
+from taizhang.insight.actions import do_metoo, find_similar, supported_q
 from taizhang.insight.models import CaseSupporter, CaseTerm, CaseTokens, TermCount
 from taizhang.insight.text import places, terms
 from tests.api.conftest import ApiClient
@@ -157,6 +160,40 @@ def test_metoo_adds_a_supporter_once(world, frozen):
     assert again.status_code == 200 and again.json()["created"] is False
     assert CaseSupporter.objects.filter(case=case, user=world.resident).count() == 1
     assert Case.objects.filter(supported_q(world.resident)).get() == case
+    # The new supporter is a change of the case: one history row, chained like any other.
+    case.refresh_from_db()
+    rows = list(case.transitions.order_by("seq"))
+    assert [(r.kind, r.code) for r in rows] == [("create", "create"), ("support", "metoo")]
+    row = rows[-1]
+    assert row.actor == world.resident and row.changes == {"supporters": [0, 1]}
+    assert row.from_state == row.to_state == case.state and case.version == row.seq
+    assert verify_case(case) is None
+    # Its reporter sees the row by role, not the supporter's name.
+    reporter = ApiClient()
+    reporter.client.force_login(world.grid_worker)
+    history = api.get(f"/cases/{case.number}").json()["history"]
+    assert history[-1]["code"] == "metoo" and history[-1]["actor"] != world.resident.display_name
+
+
+def test_metoo_retries_when_staff_act_at_the_same_moment(world, frozen, monkeypatch):
+    case = demand(world, SHOP, user=world.grid_worker)
+    real = actions.get_registry
+    calls = []
+
+    def staff_act_meanwhile():
+        if not calls:  # an inspector's action lands after the resident's request read the case
+            calls.append(1)
+            do_transition(
+                world.inspector, case.pk, TransitionRequest(code="flag", opinion="群众反映集中，请关注")
+            )
+        return real()
+
+    monkeypatch.setattr(actions, "get_registry", staff_act_meanwhile)
+    _row, supporters, created = do_metoo(world.resident, case.number)
+    case.refresh_from_db()
+    codes = [r.code for r in case.transitions.order_by("seq")]
+    assert created and supporters == 1 and codes[-1] == "metoo" and "flag" in codes
+    assert CaseSupporter.objects.filter(case=case).count() == 1 and verify_case(case) is None
 
 
 def test_metoo_refusals(world, frozen):
