@@ -6,13 +6,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from taizhang.web.api.api import api
+from taizhang.web.session import LogoutView
 from taizhang.web.workbench import views as workbench
 
 urlpatterns = [
     path("", workbench.home, name="home"),
     path("workbench/", workbench.workbench, name="workbench"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("cases/", include("taizhang.web.caselist.urls")),
     path("cases/", include("taizhang.web.casepage.urls")),

@@ -179,3 +179,43 @@ def test_switching_mechanism_and_clearing_the_draft(world, live_server, login, b
         expect(page.locator("#draft-notice")).to_be_hidden()
     finally:
         context.close()
+
+
+def test_signing_out_on_a_shared_phone_takes_the_drafts_along(world, live_server, login, browser, tmp_path):
+    context = phone_context(browser)
+    try:
+        page = login(context.new_page(), world.grid_worker)
+        page.goto(f"{live_server.url}/report/new/")
+        fill_report(page, tmp_path)
+        page.wait_for_timeout(400)  # saved
+        asked = []
+
+        def say_no_then_yes(dialog):
+            asked.append(dialog.message)
+            dialog.dismiss() if len(asked) == 1 else dialog.accept()
+
+        page.on("dialog", say_no_then_yes)
+        page.get_by_role("button", name="退出").click()
+        for _ in range(50):  # the question comes once the drafts are counted
+            if asked:
+                break
+            page.wait_for_timeout(100)
+        assert asked and "1 份未提交的上报草稿" in asked[0]
+        page.reload()  # said no: still signed in, the draft still there
+        expect(page.locator("#draft-notice")).to_contain_text("已恢复")
+
+        page.get_by_role("button", name="退出").click()
+        for _ in range(50):  # said yes: the drafts are deleted, then the sign-out is sent
+            if "sessionid" not in {c["name"] for c in context.cookies()}:
+                break
+            page.wait_for_timeout(100)
+        assert len(asked) == 2 and "sessionid" not in {c["name"] for c in context.cookies()}
+        page.wait_for_load_state()
+
+        login(page, world.grid_worker)  # the next person on this phone (here: the same account) finds nothing
+        page.goto(f"{live_server.url}/report/new/")
+        page.wait_for_selector("form[data-draft-ready]")
+        expect(page.locator("#draft-notice")).to_be_hidden()
+        expect(page.get_by_label("标题")).to_have_value("")
+    finally:
+        context.close()

@@ -257,3 +257,13 @@ def test_sent_page_of_a_case_out_of_sight_is_404(client, world):
     number = Case.objects.get().number
     client.force_login(world.outsider)
     assert client.get(f"/report/sent/{number}/").status_code == 404
+
+
+def test_signing_out_clears_what_the_browser_kept(client, world):
+    client.force_login(world.grid_worker)
+    page = client.get("/report/new/").content.decode()
+    assert "data-logout" in page  # app.js deletes the drafts (after asking) before the sign-out is sent
+    response = client.post("/logout/")
+    assert response.status_code == 302 and response["Clear-Site-Data"] == '"storage"'
+    assert client.get("/report/new/").status_code == 302  # signed out
+    assert "Clear-Site-Data" not in client.get("/login/")
