@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from taizhang.cases.models import Case
+from taizhang.insight.actions import do_metoo
 from taizhang.insight.models import ReplyQuality
 from tests.api.conftest import frozen  # noqa: F401  (the fixture, re-exported)
 from tests.insight.test_classifier import SMOKE, models, routes, trained  # noqa: F401  (fixtures)
@@ -175,3 +176,10 @@ def test_scores_cost_one_query_and_none_for_those_who_may_not_read_them(
         with CaptureQueriesContext(connection) as ctx, django_assert_max_num_queries(30):
             assert client.get(f"/cases/{case.number}/").status_code == 200
         assert sum(table in q["sql"] for q in ctx.captured_queries) == reads
+
+
+def test_a_supporter_is_an_entry_of_the_timeline(client, world):
+    case = demand(world)
+    do_metoo(world.resident, case.number)
+    body = page(client, world.dispatcher, case).content.decode()
+    assert "我也遇到（附议）" in body and "附议人数" in body and world.resident.display_name in body

@@ -36,6 +36,7 @@ CHANGE_LABELS = {
     "merged_into": gettext_lazy("并入主案件"),
     "merged_from": gettext_lazy("并入的重复件"),
     "from_case": gettext_lazy("来自主案件"),
+    "supporters": gettext_lazy("附议人数"),
     "requested_by": gettext_lazy("申请人"),
     "params": gettext_lazy("申请内容"),
 }
