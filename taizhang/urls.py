@@ -21,6 +21,7 @@ urlpatterns = [
     path("portal/", include("taizhang.web.portal.urls")),
     path("dashboard/", include("taizhang.web.dashboard.urls")),
     path("replies/", include("taizhang.web.replies.urls")),
+    path("hotspots/", include("taizhang.web.hotspots.urls")),
     path("mechanisms/", include("taizhang.web.mechanism_pages.urls")),
     path("reports/", include("taizhang.web.monthly.urls")),
     path("admin/", admin.site.urls),

@@ -50,6 +50,7 @@ def nav_items(user) -> list[NavItem]:
         items.append(NavItem("report", _("上报"), reverse("report:new")))
     if roles & DASHBOARD_ROLES or user.is_superuser:
         items.append(NavItem("dashboard", _("驾驶舱"), reverse("dashboard:home")))
+        items.append(NavItem("hotspots", _("热点"), reverse("hotspots:list")))
         items.append(NavItem("monthly", _("月报"), reverse("monthly:page")))
     if may_view_reply_quality(user):
         items.append(NavItem("replies", _("答复质量"), reverse("replies:list")))

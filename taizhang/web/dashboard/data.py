@@ -7,7 +7,7 @@ from collections.abc import Callable
 from taizhang.org.models import Division
 
 from .charts import map_data, trend
-from .hotspots import hot_spots
+from .hotspots import hot_spots, ranking_url
 from .kpis import kpi_tables
 from .scope import PERIOD_LABELS, PERIODS, Scope
 from .stats import (
@@ -57,6 +57,7 @@ def dashboard_data(scope: Scope) -> dict:
         "top_units": top_units(scope, base),
         "kpis": kpi_tables(scope, [m.code for m in mechanisms]),
         "hot_spots": hot_spots(scope),
+        "hotspots_url": ranking_url(scope),
         "trend": trend_data,
         "map": map_data(scope, base),
     }

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.urls import reverse
+
 from taizhang.insight.hotspot_queries import top_hotspots
 
 from .scope import PERIODS, Scope
@@ -30,3 +34,13 @@ def hot_spots(scope: Scope) -> list[dict]:
             }
         )
     return out
+
+
+def ranking_url(scope: Scope) -> str:
+    """The full ranking (/hotspots/) for the dashboard's period and division."""
+    params = {}
+    if PERIODS[scope.period] is not None:
+        params["days"] = PERIODS[scope.period]
+    if scope.division is not None and scope.division != scope.home:
+        params["division"] = scope.division.code
+    return f"{reverse('hotspots:list')}?{urlencode(params)}" if params else reverse("hotspots:list")
