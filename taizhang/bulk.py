@@ -85,3 +85,42 @@ class RowInserter:
                     raise IntegrityError(str(exc)) from exc
             else:
                 cur.executemany(self.insert_sql, rows)
+
+
+class PlannerStatistics:
+    """PostgreSQL's planner statistics of the tables a bulk load grows, kept up to date as it grows.
+
+    Right after a large load autovacuum may not have analysed a table yet, and the planner then takes
+    a table of a million rows for a small one: the importer's "imported already?" check left the
+    partial unique index for a scan of every case of the mechanism (1,160 rows/s instead of 60,300 on
+    a re-run over 1,000,000 cases). `refresh()` runs ANALYZE (sampling: 0.6 s at 1,000,000 cases);
+    `grew(n)` runs it once the rows added since the last one reach `floor` and the table's size then,
+    so a load analyses O(log n) times. SQLite plans these queries without statistics: nothing to do.
+    """
+
+    def __init__(self, *models, floor: int = 20_000):
+        self.tables = [m._meta.db_table for m in models]
+        self.floor = floor
+        self.added = 0
+        self.size = 0
+        self.active = connection.vendor == "postgresql"
+
+    def refresh(self) -> None:
+        """ANALYZE the tables now (allowed inside a transaction, unlike VACUUM)."""
+        self.added = 0
+        if not self.active:
+            return
+        qn = connection.ops.quote_name
+        with connection.cursor() as cur:
+            for table in self.tables:
+                cur.execute(f"ANALYZE {qn(table)}")
+            cur.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [qn(self.tables[0])])
+            self.size = max(0, int(cur.fetchone()[0]))
+
+    def grew(self, rows: int) -> bool:
+        """Count rows added to the first table; True when that called for an ANALYZE (and ran it)."""
+        self.added += rows
+        if self.active and self.added >= max(self.floor, self.size):
+            self.refresh()
+            return True
+        return False

@@ -17,7 +17,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
+from taizhang.bulk import PlannerStatistics
 from taizhang.cases.create import CaseInput, do_create_case
 from taizhang.cases.hashchain import verify_case
 from taizhang.cases.models import Case, CaseSequence, Transition
@@ -284,6 +286,32 @@ def test_importing_the_same_file_twice_creates_nothing_new(tmp_path, importer):
     assert (first.imported, first.skipped) == (50, 0)
     assert (again.rows_read, again.imported, again.skipped, again.rejected) == (50, 0, 50, 0)
     assert Case.objects.count() == 50 and Transition.objects.count() == 50
+
+
+def test_the_planner_statistics_follow_the_load(tmp_path, importer, monkeypatch):
+    calls = []
+
+    class Small(PlannerStatistics):  # the default floor (20,000 rows) at the scale of a test
+        def __init__(self, *models):
+            super().__init__(*models, floor=20)
+
+        def refresh(self):
+            calls.append(Case.objects.count())
+            super().refresh()
+
+    monkeypatch.setattr(run_module, "PlannerStatistics", Small)
+    summary = run(tmp_path, [record(i) for i in range(1, 51)], batch_size=10)
+    assert summary.imported == 50
+    if connection.vendor == "postgresql":
+        # at the start, as the table doubles (20, then 40 rows), and at the end
+        assert calls == [0, 20, 40, 50]
+        with connection.cursor() as cur:
+            cur.execute("SELECT reltuples FROM pg_class WHERE oid = 'cases_case'::regclass")
+            assert cur.fetchone()[0] == 50  # ANALYZE ran: the planner knows the table's size
+    else:
+        assert calls == [0, 50]  # SQLite plans without statistics: refresh does nothing there
+    run(tmp_path, [record(i) for i in range(1, 51)], batch_size=10)
+    assert calls[-1:] == [50]  # a re-run that imports nothing refreshes only at its start
 
 
 class Crash(Exception):

@@ -28,6 +28,10 @@ insert one of the batch's ids meanwhile, the unique constraint fails the batch, 
 largest case id at the start) is rejected naming that case. A later run cannot tell such a
 duplicate from a record imported before, and counts it as skipped.
 
+**Planner statistics.** On PostgreSQL the run analyses the cases and history tables at its start, as
+they double and at its end (``taizhang.bulk.PlannerStatistics``): with the statistics of a much smaller
+table the skip check scans every case of the mechanism instead of using the unique index.
+
 **Rejected rows** are never written in part: a row with any problem is left out whole and every
 problem is one line of the error file (UTF-8 with BOM, so Excel opens it): 行号, 列, 值, 原因.
 """
@@ -45,7 +49,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from taizhang.bulk import RowInserter
+from taizhang.bulk import PlannerStatistics, RowInserter
 from taizhang.cases.models import Case, CaseSequence, Transition
 from taizhang.cases.recording import Recorder
 from taizhang.clock.now import now as clock_now
@@ -159,6 +163,8 @@ def run_import(
         reporter = check_against(mapping, source.header, divisions, input_path.name)
         converter = RowConverter(mapping, source.header, reporter, divisions, clock_now())
         writer = BatchWriter(mapping, Case.objects.aggregate(m=Max("pk"))["m"] or 0)
+        statistics = PlannerStatistics(Case, Transition)
+        statistics.refresh()  # an earlier load may have left them stale: the skip check needs them
         summary = Summary(errors_path=Path(errors_path) if errors_path else default_errors_path(input_path))
         errors = ErrorFile(summary.errors_path)
         try:
@@ -200,8 +206,10 @@ def run_import(
                         batch.append(result)
                 pending.clear()
                 if batch:
+                    imported = summary.imported
                     for found in writer.write(batch, summary):
                         reject(found)
+                    statistics.grew(summary.imported - imported)
                     summary.batches += 1
                     summary.seconds = time.perf_counter() - start
                     batch_committed(summary.batches, summary)
@@ -217,6 +225,8 @@ def run_import(
                 if progress and summary.rows_read % 1000 == 0:
                     progress(summary, min(source.progress() or 0.0, 0.999), False)
             process()
+            if statistics.added:
+                statistics.refresh()  # for the queries after the load, not only this one's
             summary.seconds = time.perf_counter() - start
             if progress:
                 progress(summary, 1.0, True)
