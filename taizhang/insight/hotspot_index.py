@@ -25,6 +25,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F
 from django.utils.crypto import salted_hmac
 
+from taizhang.bulk import PlannerStatistics
 from taizhang.cases.models import Case
 from taizhang.clock.now import now as clock_now
 from taizhang.org.models import Division
@@ -301,9 +302,8 @@ def rebuild(
             out[scope] = rebuild_scope(region, mechanism, names, batch)
         if progress:
             progress(f"{scope}: {out[scope]['demands']} 条诉求，{out[scope]['groups']} 个热点")
-    if out and connection.vendor == "postgresql":
-        with connection.cursor() as cur:
-            cur.execute("ANALYZE insight_hotspot, insight_hotspotmember")
+    if out:
+        PlannerStatistics(HotSpot, HotSpotMember).refresh()  # the dashboard's queries plan on them
     return out
 
 

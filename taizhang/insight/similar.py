@@ -40,7 +40,7 @@ from django.db import connection, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import Exists, FloatField, OuterRef, QuerySet, Sum, Value, When
 
-from taizhang.bulk import RowInserter
+from taizhang.bulk import PlannerStatistics, RowInserter
 from taizhang.cases.models import Case
 
 from .models import CaseTerm, CaseTokens, TermCount
@@ -118,9 +118,8 @@ def index_missing(batch: int = 2000) -> int:
     done = 0
     while chunk := list(todo[:batch]):
         done += index_cases(chunk)
-    if done and connection.vendor == "postgresql":
-        with connection.cursor() as cur:  # fresh planner statistics after a bulk load
-            cur.execute("ANALYZE insight_caseterm, insight_termcount, insight_casetokens")
+    if done:
+        PlannerStatistics(CaseTerm, TermCount, CaseTokens).refresh()  # after a bulk load (taizhang.bulk)
     return done
 
 
