@@ -40,7 +40,7 @@ bench: $(STAMP)
 # catalogue, then compile. Translate the new empty entries in taizhang/<app>/locale/en/LC_MESSAGES/django.po
 # and run it again. Needs GNU gettext (apt install gettext); the compiled .mo files are committed.
 messages: $(STAMP)
-	for app in web intake; do (cd taizhang/$$app && ../../$(BIN)/django-admin makemessages -l en --no-obsolete --settings=taizhang.settings) || exit 1; done
+	for app in web intake clock org insight; do (cd taizhang/$$app && ../../$(BIN)/django-admin makemessages -l en --no-obsolete --settings=taizhang.settings) || exit 1; done
 	cd taizhang && ../$(BIN)/django-admin compilemessages -l en --settings=taizhang.settings
 
 clean:

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 import pytest
+from django.utils import translation
 
 from taizhang.clock.clock import reset_clock
 
@@ -19,8 +20,10 @@ def _fresh_clock(settings, tmp_path):
     settings.TAIZHANG_MODEL_DIR = tmp_path / "models"  # no topic model unless a test trains one
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast personas
     reset_clock()
+    translation.deactivate()  # a request in an earlier test may have left English active in this thread
     yield
     reset_clock()
+    translation.deactivate()
 
 
 @dataclass

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from taizhang.clock.clock import Duration, get_clock
 from taizhang.errors import ActionError
@@ -35,7 +36,8 @@ def apply_event(case: Case, event: TimerEvent, now: datetime, recorder: Recorder
     before = snapshot(case)
     if event.kind == "remind":
         unit = Duration.parse(case.limit_text).unit if case.limit_text else "hours"
-        left = get_clock().describe_left(now, case.due_at, unit)
+        with translation.override(settings.LANGUAGE_CODE):  # history is written in the platform's language
+            left = get_clock().describe_left(now, case.due_at, unit)
         name, opinion = "催办", f"系统催办：{left}，截止 {local(case.due_at)}，请按时办结"
     elif event.kind == "overdue":
         case.overdue_since = case.overdue_since or case.due_at

@@ -16,6 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import gettext, ngettext
 
 from .calendar import WorkCalendar
 
@@ -273,33 +274,40 @@ class Clock:
         return max(self._local(now) - self._local(due), timedelta(0))
 
     def describe_left(self, now: datetime, due: datetime, unit: str) -> str:
-        """Chinese text for the time left, e.g. "剩余2个工作日", "剩余3小时15分", "已超期1天4小时"."""
+        """The time left in the active language, e.g. "剩余2个工作日", "剩余3小时15分", "已超期1天4小时"."""
         unit = parse_unit(unit)
         now, due = self._local(now), self._local(due)
         if now > due:
-            return f"已超期{_format_span(now - due, with_days=True)}"
+            return gettext("已超期%(span)s") % {"span": _format_span(now - due, with_days=True)}
         if now == due:
-            return "已到期"
+            return gettext("已到期")
         if unit == "workdays":
             left = self.calendar.workdays_between(now.date(), due.date())
-            return f"剩余{left}个工作日" if left else "今日到期"
+            if not left:
+                return gettext("今日到期")
+            return ngettext("剩余%(n)d个工作日", "剩余%(n)d个工作日", left) % {"n": left}
         if unit == "workhours":
-            return f"剩余工作时间{_format_span(self.business_time(now, due), with_days=False)}"
-        return f"剩余{_format_span(due - now, with_days=unit == 'days')}"
+            span = _format_span(self.business_time(now, due), with_days=False)
+            return gettext("剩余工作时间%(span)s") % {"span": span}
+        return gettext("剩余%(span)s") % {"span": _format_span(due - now, with_days=unit == "days")}
 
 
 def _format_span(span: timedelta, *, with_days: bool) -> str:
     """Format as 1天4小时 / 3小时15分 / 40分; minutes round down so time left is never overstated."""
     minutes = int(span.total_seconds() // 60)
     if minutes == 0:
-        return "不足1分钟"
+        return gettext("不足1分钟")
     days, rest = divmod(minutes, 1440) if with_days else (0, minutes)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{days}天{hours}小时" if hours else f"{days}天"
+        if hours:
+            return gettext("%(days)d天%(hours)d小时") % {"days": days, "hours": hours}
+        return gettext("%(days)d天") % {"days": days}
     if hours:
-        return f"{hours}小时{mins}分" if mins else f"{hours}小时"
-    return f"{mins}分"
+        if mins:
+            return gettext("%(hours)d小时%(minutes)d分") % {"hours": hours, "minutes": mins}
+        return gettext("%(hours)d小时") % {"hours": hours}
+    return gettext("%(minutes)d分") % {"minutes": mins}
 
 
 # ---------------------------------------------------------------------------------------------------------

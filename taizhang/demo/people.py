@@ -167,7 +167,7 @@ class Account:
 
     @property
     def role_label(self) -> str:
-        return Role(self.role).label
+        return str(Role(self.role).label)
 
 
 @dataclass

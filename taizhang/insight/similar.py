@@ -39,6 +39,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case as SqlCase
 from django.db.models import Exists, FloatField, OuterRef, QuerySet, Sum, Value, When
+from django.utils.translation import gettext as _
 
 from taizhang.bulk import PlannerStatistics, RowInserter
 from taizhang.cases.models import Case
@@ -198,19 +199,19 @@ def place_score(weights: Weights, a: Case, a_places: list[str], b: Case, b_place
             return sum(weights.idf(PLACE_PREFIX + p) for p in names)
 
         best = min(1.0, mass(shared) / max(min(mass(a_places), mass(b_places)), 1e-9))
-        reasons.append("同一地点：" + "、".join(shared[:3]))
+        reasons.append(_("同一地点：%(places)s") % {"places": "、".join(shared[:3])})
     if a.address and b.address and normalise(a.address) == normalise(b.address):
         best = 1.0
-        reasons.append(f"地址相同：{b.address}")
+        reasons.append(_("地址相同：%(address)s") % {"address": b.address})
     metres = distance_m(a, b)
     if metres is not None:
         near = 1.0 if metres <= 150 else 0.6 if metres <= 500 else 0.3 if metres <= 1000 else 0.0
         if near:
-            reasons.append(f"相距约 {metres:.0f} 米")
+            reasons.append(_("相距约 %(metres)s 米") % {"metres": f"{metres:.0f}"})
         best = max(best, near)
     if a.division_id == b.division_id and SAME_DIVISION > best:
         best = SAME_DIVISION
-        reasons.append("同一区划")
+        reasons.append(_("同一区划"))
     known = bool(a_places or a.address or a.lat is not None) and bool(
         b_places or b.address or b.lat is not None
     )
@@ -247,7 +248,11 @@ def score_pair(weights: Weights, a: Case, a_words, a_places, b: Case, b_words, b
     if problem < MIN_PROBLEM:
         score *= problem / MIN_PROBLEM
     return Suggestion(
-        b, round(score, 3), round(text, 3), round(place, 3), [f"文字相似度 {text:.2f}", *reasons]
+        b,
+        round(score, 3),
+        round(text, 3),
+        round(place, 3),
+        [_("文字相似度 %(score)s") % {"score": f"{text:.2f}"}, *reasons],
     )
 
 

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    GRID_WORKER = "grid_worker", "网格员"
-    INTAKE = "intake", "受理员"
-    DISPATCHER = "dispatcher", "派遣员"
-    HANDLER = "handler", "处置人"
-    VERIFIER = "verifier", "核查员"
-    LEADER = "leader", "领导"
-    INSPECTOR = "inspector", "纪委监督"
-    ENTERPRISE_OFFICER = "enterprise_officer", "企业安全员"
-    RESIDENT = "resident", "居民"
+    GRID_WORKER = "grid_worker", _("网格员")
+    INTAKE = "intake", _("受理员")
+    DISPATCHER = "dispatcher", _("派遣员")
+    HANDLER = "handler", _("处置人")
+    VERIFIER = "verifier", _("核查员")
+    LEADER = "leader", _("领导")
+    INSPECTOR = "inspector", _("纪委监督")
+    ENTERPRISE_OFFICER = "enterprise_officer", _("企业安全员")
+    RESIDENT = "resident", _("居民")
 
 
 # Pseudo-roles a mechanism may name besides the org roles: the case's own reporter and the scheduler.
@@ -30,14 +32,14 @@ UNIT_ROLES = frozenset({Role.HANDLER, Role.VERIFIER, Role.LEADER, Role.ENTERPRIS
 
 
 def role_label(code: str) -> str:
-    """Chinese label of a role or pseudo-role code."""
+    """The label of a role or pseudo-role code, in the active language (Chinese by default)."""
     if code == REPORTER:
-        return "上报人"
+        return gettext("上报人")
     if code == SYSTEM:
-        return "系统"
+        return gettext("系统")
     if code == CO_HANDLER:
-        return "协办人"
+        return gettext("协办人")
     try:
-        return Role(code).label
+        return str(Role(code).label)
     except ValueError:
         return code

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from taizhang.cases.actions import TransitionRequest, available_transitions, do_transition
 from taizhang.cases.approvals import do_decide
@@ -606,3 +607,11 @@ def test_the_petition_file_uses_both():
     assert mech.transitions["extend"].extend_max == "30 天"
     assert [t.code for t in mech.definition.transitions if t.after_due] == ["conclude", "conclude_review"]
     assert {s.code for s in mech.definition.states if s.clock == "stopped"} == {"hearing", "recheck_hearing"}
+
+
+def test_a_reminder_is_written_in_the_platforms_language_whoever_is_active(px):
+    case = to_handling(px, petition(px.world))
+    with translation.override("en"):  # a request in English must not put English into the history
+        assert do_fire_timers(case.pk, at(2026, 6, 9, 10, 0)) == 1
+    row = fresh(case).transitions.order_by("-seq").first()
+    assert row.code == "remind" and row.opinion.startswith("系统催办：剩余") and "left" not in row.opinion

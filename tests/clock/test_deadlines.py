@@ -7,6 +7,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -328,6 +329,24 @@ def test_overdue_by() -> None:
 )
 def test_describe_left(now: str, due: str, unit: str, text: str) -> None:
     assert CLOCK.describe_left(at(now), at(due), unit) == text
+
+
+@pytest.mark.parametrize(
+    ("now", "due", "unit", "text"),
+    [
+        ("2026-02-13 16:00", "2026-02-24 23:59:59", "workdays", "2 working days left"),
+        ("2026-02-23 16:00", "2026-02-24 23:59:59", "workdays", "1 working day left"),
+        ("2026-02-24 16:00", "2026-02-24 23:59:59", "workdays", "due today"),
+        ("2026-02-10 11:00", "2026-02-10 14:15", "hours", "3 h 15 min left"),
+        ("2026-02-10 11:00", "2026-02-10 11:00:30", "hours", "less than a minute left"),
+        ("2026-02-10 11:00", "2026-02-12 14:00", "days", "2 d 3 h left"),
+        ("2026-02-10 11:00", "2026-02-10 15:15", "workhours", "2 h 15 min of working time left"),
+        ("2026-02-11 16:00", "2026-02-10 12:00", "workdays", "overdue by 1 d 4 h"),
+    ],
+)
+def test_describe_left_in_english(now: str, due: str, unit: str, text: str) -> None:
+    with translation.override("en"):
+        assert CLOCK.describe_left(at(now), at(due), unit) == text
 
 
 # -- the shared clock -----------------------------------------------------------------------------------

@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from django.utils import translation
+
+from taizhang.org.roles import Role, role_label
+from tests.cases.helpers import report
 
 ROOT = Path(__file__).resolve().parents[2] / "taizhang"
 CATALOGUES = sorted(ROOT.glob("*/locale/en/LC_MESSAGES/django.po"))
@@ -221,3 +225,17 @@ def test_an_unknown_language_keeps_chinese(client, db):
     client.post("/i18n/setlang/", {"language": "fr", "next": "/login/"})
     html = get(client, "/login/")
     assert html_lang(html) == "zh-CN" and h1(html) == "登录台账"
+
+
+def test_the_clock_roles_and_similar_case_reasons_follow_the_language(client, world):
+    with translation.override("en"):
+        assert role_label("dispatcher") == "Dispatcher" and role_label("system") == "System"
+        assert str(Role.GRID_WORKER.label) == "Grid worker"
+    assert role_label("dispatcher") == "派遣员" and role_label("co_handler") == "协办人"
+    case = report(world, title="楼道堆放杂物")
+    client.force_login(world.dispatcher)
+    assert "网格员" in get(client, f"/cases/{case.number}/")
+    switch_to(client, "en", f"/cases/{case.number}/")
+    html = get(client, f"/cases/{case.number}/")
+    assert "Grid worker" in html and "网格员" not in html
+    assert re.search(r"(left|overdue by|due today|due now)</", html), "the clock is in English"
