@@ -290,8 +290,13 @@ NOISE = [
 
 def file_noise(world) -> None:
     """Three demands about the same noise at the same estate: one hot spot."""
-    with time_machine.travel(at(2026, 11, 16, 9), tick=True):
-        for title, text in NOISE:
+    file_demands(world, NOISE, at(2026, 11, 16, 9))
+
+
+def file_demands(world, texts: list[tuple[str, str]], moment) -> None:
+    """12345 demands (title, text) filed by the dispatcher in the world's grid from `moment` on."""
+    with time_machine.travel(moment, tick=True):
+        for title, text in texts:
             do_create_case(
                 world.dispatcher,
                 CaseInput(

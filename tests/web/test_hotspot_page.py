@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 import time_machine
 
-from taizhang.cases.create import CaseInput, do_create_case
 from tests.cases.helpers import at
-from tests.web.test_dashboard import NOISE, file_noise
+from tests.web.test_dashboard import NOISE, file_demands, file_noise
 
 NOW = at(2026, 11, 20, 10)
 LAMPS = [
@@ -19,19 +18,7 @@ LAMPS = [
 
 def file_lamps(world) -> None:
     """Two demands about the same lamps, a month earlier: a colder hot spot than the noise."""
-    with time_machine.travel(at(2026, 10, 20, 9), tick=True):
-        for title, text in LAMPS:
-            do_create_case(
-                world.dispatcher,
-                CaseInput(
-                    mechanism="demand",
-                    title=title,
-                    description=text,
-                    division=world.grid.code,
-                    category="complaint",
-                    channel="hotline",
-                ),
-            )
+    file_demands(world, LAMPS, at(2026, 10, 20, 9))
 
 
 @pytest.fixture

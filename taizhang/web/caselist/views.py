@@ -9,6 +9,7 @@ from django.shortcuts import render
 
 from taizhang.clock.now import now as clock_now
 
+from ..pages import list_or_results
 from ..presenters import case_rows
 from .export import EXPORT_LIMIT, export_workbook
 from .filters import SORT_LABELS, VIEWS, cases_for, parse, without
@@ -40,12 +41,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "export_limit": EXPORT_LIMIT,
     }
     status = 400 if query.errors else 200
-    template = (
-        "web/caselist/results.html"
-        if request.headers.get("HX-Target") == "results"
-        else "web/caselist/list.html"
-    )
-    return render(request, template, context, status=status)
+    return list_or_results(request, "caselist", context, status=status)
 
 
 @login_required

@@ -5,11 +5,14 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from taizhang.clock.now import now as clock_now
 from taizhang.errors import ActionError
 
 from ..basemap import outlines
+from ..pages import refused_page
 from .data import dashboard_data
 from .scope import parse_scope
 from .stats import children_of
@@ -22,7 +25,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     try:
         scope = parse_scope(request.user, request.GET, clock_now())
     except ActionError as exc:
-        return render(request, "web/dashboard/refused.html", {"error": exc}, status=exc.status)
+        return refused_page(request, _("驾驶舱"), exc, [(reverse("workbench"), _("返回工作台"))])
     return render(request, "web/dashboard/dashboard.html", dashboard_data(scope))
 
 

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +19,7 @@ from taizhang.mechanisms.registry import get_registry
 from taizhang.org.models import Division
 
 from ..caselist.options import visible_nodes
+from ..pages import list_or_results, refused_page
 
 PERIODS = {"7": _("近7天"), "30": _("近30天"), "90": _("近90天"), "365": _("近一年")}
 SIZES = (20, 50, 100)
@@ -83,7 +83,7 @@ def hotspot_list(request: HttpRequest) -> HttpResponse:
     try:
         check_hotspot_viewer(user)
     except ActionError as exc:
-        return render(request, "web/hotspots/refused.html", {"error": exc}, status=exc.status)
+        return refused_page(request, str(_("热点排行")), exc)
     query = parse(user, request.GET)
     rules, mechanisms = hotspot_rules(), get_registry().mechanisms
     spots = []
@@ -114,9 +114,4 @@ def hotspot_list(request: HttpRequest) -> HttpResponse:
         "mechanisms": [(code, mechanisms[code].name) for code in rules.mechanisms if code in mechanisms],
         "heat": rules.heat,
     }
-    template = (
-        "web/hotspots/results.html"
-        if request.headers.get("HX-Target") == "results"
-        else "web/hotspots/list.html"
-    )
-    return render(request, template, context, status=400 if query.errors else 200)
+    return list_or_results(request, "hotspots", context, status=400 if query.errors else 200)

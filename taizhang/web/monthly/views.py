@@ -5,10 +5,13 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from taizhang.clock.now import now as clock_now
 from taizhang.errors import ActionError
 
+from ..pages import refused_page
 from .data import monthly_data
 from .export import monthly_document
 from .scope import MonthScope, parse_scope
@@ -20,7 +23,8 @@ def scope_of(request: HttpRequest) -> MonthScope:
 
 def refused(request: HttpRequest, exc: ActionError) -> HttpResponse:
     """The report's error page: the message in Chinese (bad month or division, no right, no PDF)."""
-    return render(request, "web/monthly/refused.html", {"error": exc}, status=exc.status)
+    links = [(reverse("monthly:page"), _("查看上月报告")), (reverse("workbench"), _("返回工作台"))]
+    return refused_page(request, _("月度报告"), exc, links)
 
 
 @login_required

@@ -9,7 +9,6 @@ from datetime import date, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +17,7 @@ from taizhang.insight.reply_index import check_reply_viewer, reply_quality_list
 
 from ..caselist.filters import without
 from ..caselist.options import visible_nodes
+from ..pages import list_or_results, refused_page
 
 PAGE_SIZE = 25
 ORDERS = {"recent": _("最新答复在前"), "weakest": _("综合分最低在前")}
@@ -90,7 +90,7 @@ def reply_list(request: HttpRequest) -> HttpResponse:
     try:
         check_reply_viewer(user)
     except ActionError as exc:
-        return render(request, "web/replies/refused.html", {"error": exc}, status=exc.status)
+        return refused_page(request, str(_("答复质量")), exc)
     query = parse(request.GET)
     result = None
     if not query.errors:
@@ -124,9 +124,4 @@ def reply_list(request: HttpRequest) -> HttpResponse:
         "base_qs": without(request.GET, "page"),
         "weak_qs": without(request.GET, "page", "weak"),
     }
-    template = (
-        "web/replies/results.html"
-        if request.headers.get("HX-Target") == "results"
-        else "web/replies/list.html"
-    )
-    return render(request, template, context, status=400 if query.errors else 200)
+    return list_or_results(request, "replies", context, status=400 if query.errors else 200)
