@@ -131,7 +131,7 @@ def test_demo_builds_a_whole_district(weekends):
     # The account table names the password and one account of every role.
     assert "taizhang2026" in out
     for role in Role:
-        assert role.label in out
+        assert str(role.label) in out
 
 
 @pytest.mark.django_db
