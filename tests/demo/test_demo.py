@@ -386,3 +386,16 @@ def test_the_demo_trains_a_topic_model_that_suggests_at_intake(weekends, setting
 def test_the_demo_without_a_model(weekends, settings):
     out, _ = demo(cases=0, demands=20, petitions=0, seed=5, no_model=True)
     assert "问题分类模型" not in out and active_version(Path(settings.TAIZHANG_MODEL_DIR)) is None
+
+
+@pytest.mark.django_db
+def test_a_model_that_fails_to_train_does_not_stop_the_demo(weekends, settings, monkeypatch):
+    def broken(*args, **kwargs):
+        raise MemoryError("no room")
+
+    monkeypatch.setattr("taizhang.demo.topic_model.do_train", broken)
+    out, _ = demo(cases=0, demands=20, petitions=0, seed=5)
+    assert (
+        "问题分类模型：训练失败（no room）" in out and Case.objects.filter(mechanism="demand").count() == 20
+    )
+    assert active_version(Path(settings.TAIZHANG_MODEL_DIR)) is None
