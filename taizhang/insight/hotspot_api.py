@@ -7,20 +7,19 @@ from datetime import datetime
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from taizhang.errors import FieldError, invalid
-from taizhang.mechanisms.registry import get_registry
 from taizhang.web.api.schemas import ErrorOut
 
-from .hotspot_queries import top_hotspots
+from .hotspot_queries import MAX_DAYS, MAX_LIMIT, hotspot_ranking
 
 router = Router(tags=["hotspots"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 
 
 class HotSpotQuery(Schema):
-    limit: int | None = Field(None, description="条数（1–50，默认见 hotspots.yaml）")
-    days: int | None = Field(None, description="只列最近一条诉求在这么多天内的热点（1–366）")
+    limit: int | None = Field(None, description=f"条数（1–{MAX_LIMIT}，默认见 hotspots.yaml）")
+    days: int | None = Field(None, description=f"只列最近一条诉求在这么多天内的热点（1–{MAX_DAYS}）")
     mechanism: str = Field("", description="只列该机制的热点，如 demand")
+    division: str = Field("", description="只计在该区划（及下级）受理的诉求，须为您可查看的区划")
 
 
 class HotSpotOut(Schema):
@@ -46,14 +45,7 @@ class HotSpotOut(Schema):
     response={200: list[HotSpotOut], **ERRORS},
 )
 def hotspots(request, q: Query[HotSpotQuery]):
-    errors = []
-    if q.limit is not None and not 1 <= q.limit <= 50:
-        errors.append(FieldError("limit", "out_of_range", "limit 须在 1 到 50 之间"))
-    if q.days is not None and not 1 <= q.days <= 366:
-        errors.append(FieldError("days", "out_of_range", "days 须在 1 到 366 之间"))
-    if q.mechanism and q.mechanism not in get_registry().mechanisms:
-        errors.append(FieldError("mechanism", "unknown_mechanism", f"没有编码为 {q.mechanism} 的机制"))
-    if errors:
-        raise invalid(errors)
-    found = top_hotspots(request.auth, limit=q.limit, days=q.days, mechanism=q.mechanism or None)
+    found, _division = hotspot_ranking(
+        request.auth, limit=q.limit, days=q.days, mechanism=q.mechanism, division=q.division
+    )
     return [{**v.__dict__, "span_days": v.span_days} for v in found]

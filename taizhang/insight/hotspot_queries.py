@@ -21,16 +21,18 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
 
 from taizhang.cases.models import Case
 from taizhang.clock.now import now as clock_now
-from taizhang.errors import forbidden
+from taizhang.errors import FieldError, forbidden, invalid
 from taizhang.org.models import Division, User
 from taizhang.org.roles import Role
-from taizhang.org.scopes import grants_of, sees_everything
+from taizhang.org.scopes import grants_of, sees_everything, visible_nodes
 
 from .hotspots import heat_at, heat_mass
 from .models import HotSpot, HotSpotMember
 from .rules import hotspot_rules
 
 PAGE = 200  # groups read per step of `visible_top`
+MAX_LIMIT = 100  # hot spots in one answer (the API and the /hotspots/ page)
+MAX_DAYS = 366
 
 
 @dataclass
@@ -62,6 +64,42 @@ def check_hotspot_viewer(user: User) -> None:
     if user.is_superuser or any(g.role != Role.RESIDENT for g in grants_of(user)):
         return
     raise forbidden("role_not_allowed", "热点分析仅供工作人员查看")
+
+
+def hotspot_ranking(
+    user: User,
+    *,
+    limit: int | None = None,
+    days: int | None = None,
+    mechanism: str = "",
+    division: str = "",
+) -> tuple[list[HotSpotView], Division | None]:
+    """`top_hotspots` for a request: the filters checked first (422 naming every bad one), `division`
+    a code the person may see. Returns the hot spots and the division they were counted in."""
+    check_hotspot_viewer(user)
+    errors = []
+    if limit is not None and not 1 <= limit <= MAX_LIMIT:
+        errors.append(FieldError("limit", "out_of_range", f"条数须在 1 到 {MAX_LIMIT} 之间：{limit}"))
+    if days is not None and not 1 <= days <= MAX_DAYS:
+        errors.append(FieldError("days", "out_of_range", f"天数须在 1 到 {MAX_DAYS} 之间：{days}"))
+    grouped = hotspot_rules().mechanisms
+    if mechanism and mechanism not in grouped:
+        errors.append(
+            FieldError(
+                "mechanism",
+                "unknown_mechanism",
+                f"机制 {mechanism} 不归并热点（归并热点的机制：{'、'.join(grouped)}）",
+            )
+        )
+    node = None
+    if division:
+        node = visible_nodes(user)[0].filter(code=division).first()
+        if node is None:
+            errors.append(FieldError("division", "unknown_division", f"没有您可查看的区划：{division}"))
+    if errors:
+        raise invalid(errors)
+    found = top_hotspots(user, limit=limit, days=days, mechanism=mechanism or None, division=node)
+    return found, node
 
 
 def whole_regions(user: User, regions: set[str]) -> set[str]:

@@ -104,3 +104,18 @@ def roles_over(
         ):
             roles.add(CO_HANDLER)
     return roles
+
+
+def visible_nodes(user):
+    """Divisions and units within the person's roles (everything for inspectors and administrators)."""
+    divisions, units = Division.objects.all(), Unit.objects.all()
+    if not sees_everything(user):
+        div_q, unit_q = Q(pk__in=[]), Q(pk__in=[])
+        for g in grants_of(user):
+            if g.division is not None:
+                div_q |= Q(path__startswith=g.division.path)
+                unit_q |= Q(division__path__startswith=g.division.path)
+            if g.unit is not None:
+                unit_q |= Q(path__startswith=g.unit.path)
+        divisions, units = divisions.filter(div_q), units.filter(unit_q)
+    return divisions.order_by("path"), units.order_by("path")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import time_machine
 
+from tests.api.conftest import ApiClient
 from tests.cases.helpers import at
 from tests.web.test_dashboard import NOISE, file_demands, file_noise
 
@@ -92,8 +93,9 @@ def test_filters_narrow_the_ranking(client, world, spots):
 @pytest.mark.parametrize(
     "query, field, code",
     [
-        ("?days=3", "days", "invalid_choice"),
-        ("?limit=1000", "limit", "invalid_choice"),
+        ("?days=0", "days", "out_of_range"),
+        ("?days=abc", "days", "invalid_number"),
+        ("?limit=1000", "limit", "out_of_range"),
         ("?mechanism=hazard", "mechanism", "unknown_mechanism"),
         ("?division=NOWHERE", "division", "unknown_division"),
     ],
@@ -110,6 +112,29 @@ def test_a_division_outside_ones_area_is_not_found(client, world, spots):
     street = world.grid.parent.code
     response = get(client, world.outsider, f"?division={street}")
     assert response.status_code == 400 and 'data-code="unknown_division"' in response.content.decode()
+
+
+def test_a_period_typed_into_the_url_shows_as_chosen(client, world, spots):
+    body = get(client, world.leader, "?days=45&limit=7").content.decode()
+    assert '<option value="45" selected>近45天</option>' in body
+    assert '<option value="7" selected>7</option>' in body
+
+
+def test_the_api_takes_the_same_filters(client, world, spots):
+    street = world.grid.parent.code
+    api = ApiClient()
+    api.client.force_login(world.leader)
+    body = api.get("/hotspots", {"division": street, "limit": 100}).json()
+    assert [b["count"] for b in body] == [3, 2]
+    bad = api.get("/hotspots", {"division": "NOWHERE", "limit": 101, "mechanism": "hazard"})
+    assert bad.status_code == 422
+    assert {e["field"]: e["code"] for e in bad.json()["errors"]} == {
+        "division": "unknown_division",
+        "limit": "out_of_range",
+        "mechanism": "unknown_mechanism",
+    }
+    api.client.force_login(world.outsider)  # a division outside one's area is not found
+    assert api.get("/hotspots", {"division": street}).status_code == 422
 
 
 def test_htmx_gets_only_the_results(client, world, spots):

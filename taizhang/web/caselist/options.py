@@ -2,26 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
-
 from taizhang.mechanisms.registry import get_registry
-from taizhang.org.models import Division, Unit
-from taizhang.org.scopes import grants_of, sees_everything
-
-
-def visible_nodes(user):
-    """Divisions and units within the person's roles (everything for inspectors and administrators)."""
-    divisions, units = Division.objects.all(), Unit.objects.all()
-    if not sees_everything(user):
-        div_q, unit_q = Q(pk__in=[]), Q(pk__in=[])
-        for g in grants_of(user):
-            if g.division is not None:
-                div_q |= Q(path__startswith=g.division.path)
-                unit_q |= Q(division__path__startswith=g.division.path)
-            if g.unit is not None:
-                unit_q |= Q(path__startswith=g.unit.path)
-        divisions, units = divisions.filter(div_q), units.filter(unit_q)
-    return divisions.order_by("path"), units.order_by("path")
+from taizhang.org.scopes import visible_nodes
 
 
 def filter_options(user, mechanism: str = "") -> dict:

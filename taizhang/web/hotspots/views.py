@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from taizhang.errors import ActionError, FieldError
-from taizhang.insight.hotspot_queries import HotSpotView, check_hotspot_viewer, top_hotspots
+from taizhang.insight.hotspot_queries import HotSpotView, check_hotspot_viewer, hotspot_ranking
 from taizhang.insight.rules import hotspot_rules
 from taizhang.mechanisms.registry import get_registry
 from taizhang.org.models import Division
@@ -30,7 +30,7 @@ class HotSpotQuery:
     """The page's query string, read; bad values become field errors shown in place."""
 
     days: int = 90
-    division: Division | None = None
+    division: str = ""
     mechanism: str = ""
     limit: int = SIZES[0]
     errors: list[FieldError] = field(default_factory=list)
@@ -39,34 +39,33 @@ class HotSpotQuery:
         return {e.field for e in self.errors}
 
 
-def parse(user, params: QueryDict) -> HotSpotQuery:
-    """Read `days` (one of PERIODS; default: hotspots.yaml's dashboard days), `division` (one the person
-    sees), `mechanism` and `limit` (one of SIZES)."""
-    query = HotSpotQuery(days=hotspot_rules().dashboard.days)
-    errors = query.errors
-    days = params.get("days", "").strip()
-    if days in PERIODS:
-        query.days = int(days)
-    elif days:
-        errors.append(FieldError("days", "invalid_choice", f"无效的时间范围：{days}"))
-    code = params.get("division", "").strip()
-    if code:
-        query.division = visible_nodes(user)[0].filter(code=code).first()
-        if query.division is None:
-            errors.append(FieldError("division", "unknown_division", f"没有您可查看的区划：{code}"))
-    query.mechanism = params.get("mechanism", "").strip()
-    if query.mechanism and query.mechanism not in hotspot_rules().mechanisms:
-        errors.append(
-            FieldError("mechanism", "unknown_mechanism", f"没有编码为 {query.mechanism} 的热点机制")
-        )
-    limit = params.get("limit", "").strip()
-    if limit in {str(n) for n in SIZES}:
-        query.limit = int(limit)
-    elif limit:
-        errors.append(
-            FieldError("limit", "invalid_choice", f"条数须为 {'、'.join(map(str, SIZES))} 之一：{limit}")
-        )
+def parse(params: QueryDict) -> HotSpotQuery:
+    """Read `days` (default: hotspots.yaml's dashboard days), `division`, `mechanism` and `limit` as
+    they are; whether they make sense is `hotspot_ranking`'s to say."""
+    query = HotSpotQuery(
+        days=hotspot_rules().dashboard.days,
+        division=params.get("division", "").strip(),
+        mechanism=params.get("mechanism", "").strip(),
+    )
+    for name in ("days", "limit"):
+        raw = params.get(name, "").strip()
+        if not raw:
+            continue
+        try:
+            setattr(query, name, int(raw))
+        except ValueError:
+            query.errors.append(FieldError(name, "invalid_number", f"须为整数：{raw}"))
     return query
+
+
+def choices(query: HotSpotQuery) -> dict:
+    """The selects' options, with a value typed into the URL (days=14) among them, so that it shows as
+    chosen rather than the first option."""
+    periods = dict(PERIODS)
+    if query.days > 0:
+        periods.setdefault(str(query.days), _("近%(n)s天") % {"n": query.days})
+    sizes = sorted({*SIZES, query.limit}) if query.limit > 0 else list(SIZES)
+    return {"periods": periods, "sizes": sizes}
 
 
 def case_link(spot: HotSpotView, division: Division | None) -> str:
@@ -84,32 +83,31 @@ def hotspot_list(request: HttpRequest) -> HttpResponse:
         check_hotspot_viewer(user)
     except ActionError as exc:
         return refused_page(request, str(_("热点排行")), exc)
-    query = parse(user, request.GET)
+    query = parse(request.GET)
     rules, mechanisms = hotspot_rules(), get_registry().mechanisms
     spots = []
     if not query.errors:
-        found = top_hotspots(
-            user,
-            limit=query.limit,
-            days=query.days,
-            mechanism=query.mechanism or None,
-            division=query.division,
-        )
-        spots = [
-            {
-                "spot": s,
-                "rank": i,
-                "url": case_link(s, query.division),
-                "mechanism": mechanisms[s.mechanism].name if s.mechanism in mechanisms else s.mechanism,
-            }
-            for i, s in enumerate(found, 1)
-        ]
+        try:
+            found, division = hotspot_ranking(
+                user, limit=query.limit, days=query.days, mechanism=query.mechanism, division=query.division
+            )
+        except ActionError as exc:
+            query.errors.extend(exc.errors or [FieldError("", exc.code, exc.message)])
+        else:
+            spots = [
+                {
+                    "spot": s,
+                    "rank": i,
+                    "url": case_link(s, division),
+                    "mechanism": mechanisms[s.mechanism].name if s.mechanism in mechanisms else s.mechanism,
+                }
+                for i, s in enumerate(found, 1)
+            ]
     context = {
         "query": query,
         "bad": query.error_fields(),
         "spots": spots,
-        "periods": PERIODS,
-        "sizes": SIZES,
+        **choices(query),
         "divisions": list(visible_nodes(user)[0].values_list("code", "name")),
         "mechanisms": [(code, mechanisms[code].name) for code in rules.mechanisms if code in mechanisms],
         "heat": rules.heat,

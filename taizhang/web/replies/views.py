@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from taizhang.errors import ActionError, FieldError
 from taizhang.insight.reply_index import check_reply_viewer, reply_quality_list
+from taizhang.org.scopes import visible_nodes
 
 from ..caselist.filters import without
-from ..caselist.options import visible_nodes
 from ..pages import list_or_results, refused_page
 
 PAGE_SIZE = 25
