@@ -273,11 +273,16 @@ def add_supporter(case_id: int) -> None:
 # ----------------------------------------------------------------------------------------- rebuild
 
 
-def scopes_to_group(regions: Iterable[str] | None = None) -> list[tuple[str, str]]:
-    """(region, mechanism) pairs with cases of a mechanism that is grouped there."""
+def scopes_to_group(
+    regions: Iterable[str] | None = None, mechanisms: Iterable[str] | None = None
+) -> list[tuple[str, str]]:
+    """(region, mechanism) pairs with cases of a mechanism that is grouped there (of `regions` and
+    `mechanisms` only, when given)."""
     qs = Case.objects.order_by().values_list("region", "mechanism").distinct()  # no "-id" in the DISTINCT
-    if regions:
+    if regions is not None:
         qs = qs.filter(region__in=list(regions))
+    if mechanisms is not None:
+        qs = qs.filter(mechanism__in=list(mechanisms))
     return sorted({(r, m) for r, m in qs if m in hotspot_rules(r).mechanisms})
 
 
@@ -290,13 +295,17 @@ def scope_weights(scope: str) -> Weights:
 
 
 def rebuild(
-    regions: Iterable[str] | None = None, *, batch: int = 5000, progress: Callable[[str], None] | None = None
+    regions: Iterable[str] | None = None,
+    *,
+    mechanisms: Iterable[str] | None = None,
+    batch: int = 5000,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, dict[str, int]]:
-    """Regroup every indexed case of the scopes (all, or those of `regions`); returns per scope the
-    demands read and the groups written."""
+    """Regroup every indexed case of the scopes (all, or those of `regions` and `mechanisms`); returns
+    per scope the demands read and the groups written."""
     names = dict(Division.objects.values_list("id", "name"))
     out = {}
-    for region, mechanism in scopes_to_group(regions):
+    for region, mechanism in scopes_to_group(regions, mechanisms):
         scope = f"{region}:{mechanism}"
         with transaction.atomic():
             out[scope] = rebuild_scope(region, mechanism, names, batch)

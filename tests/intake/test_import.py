@@ -563,3 +563,30 @@ def test_import_without_insight_leaves_indexing_for_later(tmp_path, importer):
     assert not CaseTokens.objects.exists() and "已索引" not in out.getvalue()
     call_command("similar_index", stdout=out)
     assert CaseTokens.objects.count() == 2
+
+
+def test_an_import_regroups_only_its_own_districts_and_mechanism(tmp_path, importer, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        "taizhang.intake.management.commands.import.rebuild",
+        lambda regions, mechanisms: calls.append((set(regions), list(mechanisms))) or {},
+    )
+    source = write_csv(tmp_path / "orders.csv", [record(1), record(2)])
+    call_command(
+        "import", str(source), "--mapping", str(mapping_file(tmp_path)), "--quiet", stdout=io.StringIO()
+    )
+    regions = set(Case.objects.values_list("region", flat=True))
+    assert calls == [(regions, ["demand"])] and len(regions) == 1
+
+
+def test_a_failure_after_the_import_says_the_records_are_in(tmp_path, importer, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("taizhang.intake.management.commands.import.rebuild", broken)
+    source = write_csv(tmp_path / "orders.csv", [record(1), record(2)])
+    with pytest.raises(CommandError, match="记录已导入，但建相似案件索引或归并热点失败：disk full") as exc:
+        call_command(
+            "import", str(source), "--mapping", str(mapping_file(tmp_path)), "--quiet", stdout=io.StringIO()
+        )
+    assert "taizhang hotspots rebuild" in str(exc.value) and Case.objects.count() == 2

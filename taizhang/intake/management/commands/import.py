@@ -15,7 +15,9 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Max
 
+from taizhang.cases.models import Case
 from taizhang.insight.hotspot_index import rebuild
 from taizhang.insight.similar import index_missing
 from taizhang.intake.importer.mapping import MappingError, load_mapping
@@ -83,18 +85,31 @@ class Command(BaseCommand):
         try:
             spec = load_mapping(mapping)
             progress = None if quiet or options.get("verbosity", 1) == 0 else ProgressBar(self.stderr._out)
+            before = Case.objects.aggregate(m=Max("pk"))["m"] or 0
             summary = run_import(path, spec, errors_path=errors, batch_size=batch_size, progress=progress)
         except (MappingError, ReadError) as exc:
             raise CommandError(f"未导入任何记录：\n{exc}") from None
         for line in summary.lines():
             self.stdout.write(line)
         if summary.imported and not options.get("no_insight"):
-            # Bulk rows bypass intake's hooks: index them and regroup hot spots in time order, as
-            # `similar_index` and `hotspots rebuild` would.
-            start = time.perf_counter()
+            self.index_and_regroup(spec.mech.code, before)
+
+    def index_and_regroup(self, mechanism: str, before: int) -> None:
+        """Bulk rows bypass intake's hooks: index them and regroup the hot spots of the districts they
+        went to, in time order, as `similar_index` and `hotspots rebuild` would. The import is in
+        already: a failure here says so and how to finish."""
+        start = time.perf_counter()
+        imported = Case.objects.filter(pk__gt=before, mechanism=mechanism).order_by()
+        regions = set(imported.values_list("region", flat=True).distinct())
+        try:
             indexed = index_missing()
-            done = rebuild()
-            groups = sum(d["groups"] for d in done.values())
-            self.stdout.write(
-                f"已索引 {indexed} 个案件，重新归并热点 {groups} 个（{time.perf_counter() - start:.1f} 秒）"
-            )
+            done = rebuild(regions, mechanisms=[mechanism])
+        except Exception as exc:
+            raise CommandError(
+                f"记录已导入，但建相似案件索引或归并热点失败：{exc}。"
+                "请运行 taizhang similar_index 与 taizhang hotspots rebuild 补做。"
+            ) from exc
+        groups = sum(d["groups"] for d in done.values())
+        self.stdout.write(
+            f"已索引 {indexed} 个案件，重新归并热点 {groups} 个（{time.perf_counter() - start:.1f} 秒）"
+        )
