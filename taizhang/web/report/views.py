@@ -109,7 +109,7 @@ def form_context(request, forms, values: dict, errors=(), message: str = "", key
         "attachments": values.get("attachments", []),
         "message": message,
         "idempotency_key": key or uuid.uuid4().hex,
-        "draft_key": f"taizhang-report-draft-{request.user.pk}",
+        "draft_key": f"taizhang-report-draft-{request.user.pk}",  # TaizhangDrafts.PREFIX in app.js
     }
 
 

@@ -12,9 +12,29 @@
                                                     : "网络异常，未能提交，请稍后重试。");
   });
 
-  // Signing out on a shared phone: the report drafts (text, location, photos) kept by report.js go too.
-  // The server's Clear-Site-Data header does the same where the browser honours it; this also warns first.
-  var DRAFT_DB = "taizhang", DRAFT_STORE = "drafts", DRAFT_PREFIX = "taizhang-report-draft-";
+  // The report drafts (text, location, photos) live in one IndexedDB store, or in localStorage under the
+  // draft key report/views.py gives, when IndexedDB is unavailable. report.js keeps them; sign-out forgets them.
+  var drafts = window.TaizhangDrafts = {
+    DB: "taizhang",
+    STORE: "drafts",
+    PREFIX: "taizhang-report-draft-",
+    // The database, its store created if `create`; without `create` a database not made yet is null.
+    open: function (create) {
+      return new Promise(function (resolve, reject) {
+        if (!window.indexedDB) { reject(new Error("no indexedDB")); return; }
+        var req = create ? indexedDB.open(drafts.DB, 1) : indexedDB.open(drafts.DB);
+        req.onupgradeneeded = function () {
+          if (create) { req.result.createObjectStore(drafts.STORE); } else { req.transaction.abort(); }
+        };
+        req.onsuccess = function () { resolve(req.result); };
+        req.onerror = function () { if (create) { reject(req.error); } else { resolve(null); } };
+      });
+    }
+  };
+
+  // Signing out on a shared phone: the drafts go too. The server's Clear-Site-Data header does the same
+  // where the browser honours it; this also warns first.
+  var DRAFT_DB = drafts.DB, DRAFT_STORE = drafts.STORE, DRAFT_PREFIX = drafts.PREFIX;
   function countDrafts() {
     var local = 0;
     try {
@@ -22,19 +42,15 @@
         if (window.localStorage.key(i).indexOf(DRAFT_PREFIX) === 0) { local++; }
       }
     } catch (e) { /* storage disabled */ }
-    return new Promise(function (resolve) {
-      if (!window.indexedDB) { resolve(local); return; }
-      var req = indexedDB.open(DRAFT_DB);
-      req.onupgradeneeded = function () { req.transaction.abort(); }; // no database yet: nothing kept
-      req.onerror = function () { resolve(local); };
-      req.onsuccess = function () {
-        var db = req.result;
-        if (!db.objectStoreNames.contains(DRAFT_STORE)) { db.close(); resolve(local); return; }
+    return drafts.open(false).then(function (db) {
+      if (!db) { return local; }
+      if (!db.objectStoreNames.contains(DRAFT_STORE)) { db.close(); return local; }
+      return new Promise(function (resolve) {
         var count = db.transaction(DRAFT_STORE, "readonly").objectStore(DRAFT_STORE).count();
         count.onsuccess = function () { db.close(); resolve(local + count.result); };
         count.onerror = function () { db.close(); resolve(local); };
-      };
-    });
+      });
+    }, function () { return local; });
   }
   function forgetDrafts() {
     try {

@@ -5,20 +5,12 @@
   "use strict";
   document.documentElement.classList.add("js");
 
-  var STORE = "drafts";
+  var STORE = window.TaizhangDrafts.STORE;
   var MAX_SIDE = 1600; // photos are shrunk to at most 1600 px (JPEG) before they go into the draft
   var MAX_PHOTOS = 9;
 
   // ---- Draft storage: IndexedDB (room for photos), localStorage when IndexedDB is unavailable ----
-  function openDb() {
-    return new Promise(function (resolve, reject) {
-      if (!window.indexedDB) { reject(new Error("no indexedDB")); return; }
-      var req = indexedDB.open("taizhang", 1);
-      req.onupgradeneeded = function () { req.result.createObjectStore(STORE); };
-      req.onsuccess = function () { resolve(req.result); };
-      req.onerror = function () { reject(req.error); };
-    });
-  }
+  function openDb() { return window.TaizhangDrafts.open(true); } // app.js: one place for the database
   function withStore(mode, fn) {
     return openDb().then(function (db) {
       return new Promise(function (resolve, reject) {
