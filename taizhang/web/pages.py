@@ -3,6 +3,10 @@ results block htmx swaps alone."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -25,3 +29,22 @@ def list_or_results(request: HttpRequest, folder: str, context: dict, status: in
     """`web/<folder>/list.html`, or only `results.html` when htmx asks to swap the #results block."""
     name = "results" if request.headers.get("HX-Target") == "results" else "list"
     return render(request, f"web/{folder}/{name}.html", context, status=status)
+
+
+def guarded_page(nav: str, title, check: Callable) -> Callable:
+    """A signed-in page under menu item `nav` that `check(user)` must allow: its refusal page otherwise."""
+
+    def wrap(view):
+        @login_required
+        @wraps(view)
+        def page(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            request.nav_active = nav
+            try:
+                check(request.user)
+            except ActionError as exc:
+                return refused_page(request, str(title), exc)
+            return view(request, *args, **kwargs)
+
+        return page
+
+    return wrap

@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -19,7 +18,7 @@ from taizhang.mechanisms.registry import get_registry
 from taizhang.org.models import Division
 
 from ..caselist.options import visible_nodes
-from ..pages import list_or_results, refused_page
+from ..pages import guarded_page, list_or_results
 
 PERIODS = {"7": _("近7天"), "30": _("近30天"), "90": _("近90天"), "365": _("近一年")}
 SIZES = (20, 50, 100)
@@ -74,15 +73,10 @@ def case_link(spot: HotSpotView, division: Division | None) -> str:
     return f"{reverse('cases:list')}?{urlencode(params)}"
 
 
-@login_required
+@guarded_page("hotspots", _("热点排行"), check_hotspot_viewer)
 def hotspot_list(request: HttpRequest) -> HttpResponse:
     """The ranking; 403 for anybody who may not see hot spots (residents)."""
-    request.nav_active = "hotspots"
     user = request.user
-    try:
-        check_hotspot_viewer(user)
-    except ActionError as exc:
-        return refused_page(request, str(_("热点排行")), exc)
     query = parse(request.GET)
     rules, mechanisms = hotspot_rules(), get_registry().mechanisms
     spots = []

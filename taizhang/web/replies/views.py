@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +16,7 @@ from taizhang.insight.reply_index import check_reply_viewer, reply_quality_list
 from taizhang.org.scopes import visible_nodes
 
 from ..caselist.filters import without
-from ..pages import list_or_results, refused_page
+from ..pages import guarded_page, list_or_results
 
 PAGE_SIZE = 25
 ORDERS = {"recent": _("最新答复在前"), "weakest": _("综合分最低在前")}
@@ -82,15 +81,10 @@ def parse(params: QueryDict) -> ReplyQuery:
     return query
 
 
-@login_required
+@guarded_page("replies", _("答复质量"), check_reply_viewer)
 def reply_list(request: HttpRequest) -> HttpResponse:
     """Summary and table of scored answers; 403 for anybody who may not read reply quality."""
-    request.nav_active = "replies"
     user = request.user
-    try:
-        check_reply_viewer(user)
-    except ActionError as exc:
-        return refused_page(request, str(_("答复质量")), exc)
     query = parse(request.GET)
     result = None
     if not query.errors:
