@@ -227,6 +227,10 @@ TAIZHANG_MAP_CRS = env_choice("TAIZHANG_MAP_CRS", "wgs84", ("wgs84", "gcj02"))
 # Similar cases at intake: open cases created in the last N days are compared (taizhang.insight).
 TAIZHANG_SIMILAR_DAYS = env_int("TAIZHANG_SIMILAR_DAYS", 30, minimum=1)
 
+# Intake idempotency and Open311 (#12): how long an idempotency key (the API's Idempotency-Key, the
+# forms' keys, Open311's retry detection) returns the case it created; after it the key files anew.
+TAIZHANG_IDEMPOTENCY_HOURS = env_int("TAIZHANG_IDEMPOTENCY_HOURS", 24, minimum=1)
+
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

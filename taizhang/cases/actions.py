@@ -5,7 +5,7 @@ Views and API endpoints call these and nothing else that writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import transaction
@@ -19,6 +19,7 @@ from taizhang.mechanisms.registry import Mechanism, get_mechanism, matches
 from taizhang.mechanisms.schema import TransitionDef
 from taizhang.org.models import Unit, User
 from taizhang.org.scopes import roles_over
+from taizhang.text import normalise_data, normalise_text
 
 from .attachments import usable_attachments
 from .effects import check_co_units, check_master, copy_to_merged, record_merge, set_co_units
@@ -103,9 +104,15 @@ def last_actor_of(case: Case, codes: list[str]) -> int | None:
     return rows.values_list("actor_id", flat=True).first()
 
 
+def normalised_request(req: TransitionRequest) -> TransitionRequest:
+    """The request with its opinion and field values normalised (`taizhang.text`), as stored."""
+    return replace(req, opinion=normalise_text(req.opinion or ""), fields=normalise_data(req.fields or {}))
+
+
 def check_transition(user: User, case: Case, req: TransitionRequest, now=None) -> TransitionPlan:
     """Everything that must hold for the person to take the transition now; raises ActionError."""
     now = now or clock_now()
+    req = normalised_request(req)
     mech = get_mechanism(case.mechanism)
     if req.expected_version is not None and req.expected_version != case.version:
         raise conflict("stale_version", f"案件已更新（当前版本 {case.version}），请刷新后重试")
@@ -314,6 +321,7 @@ def execute(
 
 def do_transition(user: User, case_id: int | str, req: TransitionRequest) -> Case:
     """Take a transition (or file it for approval) in one transaction; 409 if someone acted first."""
+    req = normalised_request(req)  # request_approval keeps its fields in the case's pending request
     with transaction.atomic():
         case = get_case(user, case_id, "act")
         now = clock_now()

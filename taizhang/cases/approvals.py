@@ -9,6 +9,7 @@ from taizhang.clock.now import now as clock_now
 from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid
 from taizhang.mechanisms.registry import get_mechanism
 from taizhang.org.models import User
+from taizhang.text import normalise_text
 
 from .actions import TransitionRequest, check_content, execute, get_case, pick_role
 from .models import Attachment, Case
@@ -34,7 +35,7 @@ def do_decide(
             raise forbidden("role_not_allowed", f"您的岗位不能审批「{t.name}」")
         if pending["by"] == user.pk:
             raise forbidden("same_person", "不能审批本人提出的申请")
-        opinion = (opinion or "").strip()
+        opinion = normalise_text(opinion or "").strip()
         if not approve and not opinion:
             raise invalid([FieldError("opinion", "required", "不予批准须说明理由")])
         recorder = Recorder(case)

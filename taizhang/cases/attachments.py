@@ -14,6 +14,7 @@ from taizhang.clock.now import now as clock_now
 from taizhang.errors import FieldError, forbidden, invalid
 from taizhang.org.models import User
 from taizhang.org.scopes import grants_of
+from taizhang.text import normalise_text
 
 from .models import Attachment, Case
 
@@ -53,6 +54,7 @@ def check_upload(user: User, name: str, size: int, head: bytes) -> tuple[str, st
 
 def do_upload_attachment(user: User, name: str, stream: IO[bytes], size: int) -> Attachment:
     """Store an upload; it belongs to a case once a creation or transition record names it."""
+    name = normalise_text(name or "")
     content = stream.read(settings.TAIZHANG_MAX_UPLOAD_BYTES + 1)
     mime, ext = check_upload(
         user, name, len(content) if size is None else max(size, len(content)), content[:16]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,8 +20,10 @@ from taizhang.mechanisms.registry import Mechanism, get_registry
 from taizhang.org.models import Division, Unit, User
 from taizhang.org.roles import Role
 from taizhang.org.scopes import grants_of, roles_over
+from taizhang.text import normalise_data, normalise_text
 
 from .attachments import usable_attachments
+from .idempotency import expired
 from .models import Attachment, Case, CaseSequence, IdempotencyKey
 from .recording import Recorder, jsonable
 from .schedule import apply_deadline
@@ -91,8 +93,22 @@ def parse_coordinate(value: Any, name: str, bound: int, errors: list[FieldError]
     return number
 
 
+def normalised_input(data: CaseInput) -> CaseInput:
+    """The input with its free text normalised (`taizhang.text`): what every intake channel stores."""
+    return replace(
+        data,
+        title=normalise_text(data.title or ""),
+        description=normalise_text(data.description or ""),
+        address=normalise_text(data.address or ""),
+        external_id=normalise_text(data.external_id or ""),
+        fields=normalise_data(data.fields or {}),
+        extra=normalise_data(data.extra or {}),
+    )
+
+
 def check_create_case(user: User, data: CaseInput) -> CreatePlan:
     """Validate a new case and the reporter's right to file it; raises ActionError."""
+    data = normalised_input(data)
     mech = get_registry().mechanisms.get(data.mechanism)
     if mech is None:
         raise invalid([FieldError("mechanism", "unknown_mechanism", f"没有编码为 {data.mechanism} 的机制")])
@@ -109,6 +125,9 @@ def check_create_case(user: User, data: CaseInput) -> CreatePlan:
         errors.append(FieldError("title", "required", "请填写标题"))
     elif len(title) > 200:
         errors.append(FieldError("title", "too_long", "标题不能超过 200 个字"))
+    address_max = Case._meta.get_field("address").max_length
+    if len((data.address or "").strip()) > address_max:
+        errors.append(FieldError("address", "too_long", f"地址不能超过 {address_max} 个字"))
     if data.category not in {c.code for c in d.categories}:
         errors.append(FieldError("category", "invalid_choice", f"无效的类别：{data.category}"))
     grade = data.grade or (d.grades[0].code if d.grades else "")
@@ -161,11 +180,13 @@ def do_create_case(
     """Create a case with its first history row; returns (case, created).
 
     With an idempotency key, a retry of the same request returns the case the first one created,
-    even when both arrive at once; the same key with a different request is refused.
+    even when both arrive at once; the same key with a different request is refused. A key lasts
+    `TAIZHANG_IDEMPOTENCY_HOURS` (`taizhang.cases.idempotency`); after that it files a new case.
     """
     key = (idempotency_key or "").strip()
     if len(key) > 100:
         raise invalid([FieldError("Idempotency-Key", "too_long", "Idempotency-Key 不能超过 100 个字符")])
+    data = normalised_input(data)
     fingerprint = request_fingerprint(data)
     if key:
         existing = replay(user, key, fingerprint)
@@ -182,8 +203,9 @@ def do_create_case(
             case = insert_case(user, data, plan, now or clock_now())
             after_create(case)
             if key:
+                # When the key was used (not the case's time, which a caller may set): its window starts.
                 IdempotencyKey.objects.create(
-                    user=user, key=key, request_hash=fingerprint, case=case, created_at=case.created_at
+                    user=user, key=key, request_hash=fingerprint, case=case, created_at=clock_now()
                 )
     except IntegrityError:
         existing = replay(user, key, fingerprint) if key else None
@@ -196,8 +218,15 @@ def do_create_case(
 
 
 def replay(user: User, key: str, fingerprint: str) -> Case | None:
+    """The case an earlier request with this key created within the window; 409 for another request.
+
+    An expired row is deleted here (one query only when there is one): the key files a new case.
+    """
     row = IdempotencyKey.objects.filter(user=user, key=key).select_related("case").first()
     if row is None:
+        return None
+    if expired(row):
+        row.delete()
         return None
     if row.request_hash != fingerprint:
         raise conflict("idempotency_key_reused", "该 Idempotency-Key 已用于另一个不同的请求")

@@ -26,11 +26,18 @@ def due_case_ids(now: datetime, batch: int) -> list[int]:
 
 
 def run_once(now: datetime | None = None, batch: int = 200, stop: threading.Event | None = None) -> int:
-    """Fire every timer due by now; returns how many history rows were written."""
+    """Fire every timer due by now; returns how many history rows were written.
+
+    Each pass also deletes the idempotency keys whose window has passed (one DELETE).
+    """
+    from taizhang.cases.idempotency import purge_expired
     from taizhang.cases.timers import do_fire_timers
 
     written = 0
     now = now or clock_now()
+    purged = purge_expired(now)
+    if purged:
+        logger.info("deleted %s expired idempotency keys", purged)
     while True:
         ids = due_case_ids(now, batch)
         progressed = 0

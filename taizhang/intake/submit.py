@@ -12,7 +12,8 @@ from typing import IO, Protocol
 
 from taizhang.cases.attachments import do_upload_attachment
 from taizhang.cases.create import CaseInput, check_create_case, do_create_case
-from taizhang.cases.models import Attachment, Case, IdempotencyKey
+from taizhang.cases.idempotency import live_key
+from taizhang.cases.models import Attachment, Case
 from taizhang.errors import ActionError, FieldError, invalid
 from taizhang.org.models import User
 
@@ -29,14 +30,13 @@ def attachments_of_key(user: User, key: str) -> list[int] | None:
     """The photos the case created under this key was filed with; None when the key is unused.
 
     A re-sent form carries its photos again; storing them a second time would give new ids, the
-    request would then differ from the first and be refused, so a replay reuses the first ids.
+    request would then differ from the first and be refused, so a replay reuses the first ids. An
+    expired key (`taizhang.cases.idempotency`) is unused: the form files a new case.
     """
-    if not key:
-        return None
-    row = IdempotencyKey.objects.filter(user=user, key=key).values("case_id").first()
+    row = live_key(user, key)
     if row is None:
         return None
-    first = Attachment.objects.filter(transition__case_id=row["case_id"], transition__seq=1)
+    first = Attachment.objects.filter(transition__case_id=row.case_id, transition__seq=1)
     return list(first.order_by("pk").values_list("pk", flat=True))
 
 

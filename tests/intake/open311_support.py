@@ -1,4 +1,4 @@
-"""Open311 test helpers: a 受理员 with an api_key, a client that fetches both formats and checks them.
+"""Open311 test helpers: a 受理员 with an Open311 api_key, a client that fetches both formats and checks them.
 
 Every response is validated against the JSON schema written from the GeoReport v2 spec
 (open311_schemas/), and the XML of the same call must say the same as the JSON.
@@ -152,9 +152,10 @@ def intake_user(world):
 
 @pytest.fixture
 def api_key(intake_user) -> str:
-    from taizhang.web.api.auth import issue_token
+    """An Open311 key of the 受理员 (`taizhang open311 key create`)."""
+    from taizhang.intake.open311.keys import issue_key
 
-    return issue_token(intake_user, "外部 12345 系统")
+    return issue_key(intake_user, "外部 12345 系统")[1]
 
 
 @pytest.fixture

@@ -107,7 +107,7 @@ def test_post_creates_a_case(o311, report, intake_user, world):
     assert data["service_request_id"] == "SQ-2026-000001"
     assert data["account_id"] == "acct-7"
     assert data["service_notice"] == "已受理，当前环节办理时限至 2026-11-24T12:00:00+08:00"
-    assert len(data["token"]) == 64
+    assert len(data["token"]) == 43  # 32 random bytes (tests/security/test_open311_keys.py)
     assert case.reporter == intake_user
     assert case.channel == "open311"
     assert case.category == "complaint"
@@ -203,33 +203,38 @@ def test_post_with_a_hole(o311, report, world):
 
 
 def test_post_stamps_the_key_as_used(o311, report):
-    from taizhang.org.models import ApiToken
+    from taizhang.intake.models import Open311Key
 
     o311.post(**report())
-    assert ApiToken.objects.get().last_used_at is not None
+    assert Open311Key.objects.get().last_used_at is not None
 
 
-def test_post_without_or_with_a_bad_api_key_is_403(o311, report, world):
-    from taizhang.org.models import ApiToken
-    from taizhang.web.api.auth import issue_token
+def test_post_without_or_with_a_bad_api_key_is_403(o311, report, world, intake_user):
+    from taizhang.intake.models import Open311Key
+    from taizhang.intake.open311.keys import issue_key
+    from taizhang.org.models import Membership
 
-    assert o311.error("requests", 403, method="POST", **report(api_key=None)) == ["缺少 api_key"]
-    assert o311.error("requests", 403, method="POST", **report(api_key="tz_wrong"))
-    ApiToken.objects.update(revoked=True)
+    missing = o311.error("requests", 403, method="POST", **report(api_key=None))
+    assert missing == ["缺少 api_key（表单参数 api_key 或请求头 X-API-Key）"]
+    assert o311.error("requests", 403, method="POST", **report(api_key="o311_wrong"))
+    Open311Key.objects.update(revoked=True)
     assert o311.error("requests", 403, method="POST", **report())
-    grid_key = issue_token(world.grid_worker, "网格员")  # no 受理员 role
-    [message] = o311.error("requests", 403, method="POST", **report(api_key=grid_key))
+    # The key's person must be 受理员 where it files.
+    Membership.objects.create(user=world.grid_worker, role="intake", division=world.street)
+    street_key = issue_key(world.grid_worker, "网格员")[1]
+    params = report(api_key=street_key, jurisdiction_id=world.district.code)
+    [message] = o311.error("requests", 403, method="POST", **params)
     assert "不是潞州区的受理员" in message
     assert Case.objects.count() == 0
 
 
 def test_post_outside_the_intake_division_is_403(o311, report, world):
+    from taizhang.intake.open311.keys import issue_key
     from taizhang.org.models import Membership, User
-    from taizhang.web.api.auth import issue_token
 
     user = User.objects.create_user(username="jiedao", password="x", display_name="街道受理")
     Membership.objects.create(user=user, role="intake", division=world.street)
-    key = issue_token(user, "街道")
+    key = issue_key(user, "街道")[1]
     params = report(api_key=key, jurisdiction_id=world.other_street.code)
     assert o311.error("requests", 403, method="POST", **params)
     assert o311.post(**report(api_key=key, jurisdiction_id=None))  # its only division: 五马街道

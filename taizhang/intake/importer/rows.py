@@ -24,6 +24,7 @@ from taizhang.clock.calendar import ClockError
 from taizhang.errors import FieldError
 from taizhang.mechanisms.fieldvalues import clean_fields, missing_fields
 from taizhang.org.models import Division, User
+from taizhang.text import normalise_text
 
 from .mapping import IMPORT_CHANNEL, Choice, Mapping, Text
 from .readers import undecodable
@@ -148,7 +149,9 @@ class RowConverter:
             ).strip()
         else:
             value = spec.value or ""
-        return truncated(value or spec.default, spec.truncate)
+        # Normalised as every intake channel's text is (taizhang.text); cells with bytes the file's
+        # encoding could not decode are refused before (convert), their escapes become U+FFFD here.
+        return truncated(normalise_text(value or spec.default), spec.truncate)
 
     def choice(self, row: list[Any], spec: Choice | None, codes: set[str], label: str, errors: list) -> str:
         if spec is None:

@@ -14,22 +14,30 @@ are never `public`, personal ones (来电人, 联系电话) neither; the latter 
 POST parameters instead (first_name/last_name -> caller_name, phone -> caller_phone when the
 mechanism declares them).
 
-API key. `api_key` is a taizhang bearer token (`taizhang token create USERNAME`, stored as its hash).
-Its person must hold the `intake` role on a division containing `jurisdiction_id` (a division code,
-e.g. the district LZQ; optional when the person is 受理员 on exactly one division). A missing, wrong
-or revoked key, or a person without that role there, is 403.
+API key. `api_key` is an Open311 key (`taizhang open311 key create USERNAME [--division CODE]`,
+stored as its hash; `keys.py`), sent as the `X-API-Key` header or the `api_key` form (or query)
+parameter; two different keys in one request are 400. It is its own kind: the API's bearer tokens
+are refused here (403 saying so) and an Open311 key is no bearer token for /api/v1 (401). Its person
+must hold the `intake` role on a division containing `jurisdiction_id` (a division code, e.g. the
+district LZQ; optional when the key is limited to a division, or its person is 受理员 on exactly one);
+a key limited to a division files only there and below. A missing, wrong or revoked key, an API
+token, or a person without that role there, is 403.
 
 Location. lat/long, address_string or address_id is required. The case is filed at the deepest
 division under the jurisdiction whose stored GeoJSON boundary contains lat/long; with no boundary
 containing it, at the jurisdiction itself; a point outside the jurisdiction's own boundary is 400.
 
 Idempotency. The Idempotency-Key of the create action is derived from everything the client sent
-(the key's person, jurisdiction, service_code, lat, long, address, description, attributes,
-media_url and the contact parameters): a retry of the same POST returns the case the first one
-created (200 instead of 201) and never files a second one. The price: two truly separate reports
-with identical content from the same key are one case - a client that means two must vary something
-(device_id or account_id suffice). The hex digest is also returned as `token`, so
-`tokens/{token}` works although requests are created in real time.
+(the Open311 key's id, jurisdiction, service_code, lat, long, address, description, attributes,
+media_url and the contact parameters): a retry of the same POST within the idempotency window
+(`TAIZHANG_IDEMPOTENCY_HOURS`, 24 h) returns the case the first one created (200 instead of 201) and
+never files a second one; after the window the same POST files a new case. The price: two truly
+separate reports with identical content from the same key within the window are one case - a client
+that means two must vary something (device_id or account_id suffice). The digest is never shown.
+
+Tokens. The `token` a POST returns is random (32 bytes from `secrets`), made for the case the request
+filed and stored with it (`Open311Request`): unique per request, derived from nothing a caller could
+know, so only the client holding it can look the request up; a retry gets the same token.
 
 Stored data. media_url (http/https, not downloaded), address_id, email, device_id and account_id go
 into the case's `data` (media_url at `data.media_url`, the rest under `data.open311`).

@@ -14,16 +14,16 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.utils import timezone
+from django.db import transaction
 
 from taizhang.cases.create import CaseInput, do_create_case
 from taizhang.cases.models import Case
 from taizhang.errors import ActionError
-from taizhang.org.models import ApiToken, Division, User
-from taizhang.org.roles import Role
-from taizhang.org.scopes import grants_of, roles_over
-from taizhang.web.api.auth import TOUCH_EVERY, hash_token
+from taizhang.intake.models import Open311Key
+from taizhang.org.models import Division
+from taizhang.text import normalise_text
 
+from .keys import authenticate, request_token, resolve_jurisdiction
 from .locate import locate
 from .render import Open311Error
 from .services import Service, get_service
@@ -64,38 +64,6 @@ class Open311Post:
     description: str = ""
     media_url: str = ""
     attributes: dict[str, str | list[str]] = field(default_factory=dict)
-
-
-def authenticate(api_key: str) -> User:
-    """The active person behind a taizhang API token; 403 for a missing, unknown or revoked key."""
-    if not api_key:
-        raise Open311Error(403, "缺少 api_key")
-    row = (
-        ApiToken.objects.select_related("user")
-        .filter(token_hash=hash_token(api_key), revoked=False, user__is_active=True)
-        .first()
-    )
-    if row is None:
-        raise Open311Error(403, "api_key 无效或已停用")
-    now = timezone.now()
-    if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-    return row.user
-
-
-def resolve_jurisdiction(user: User, code: str) -> Division:
-    """The division to file at: the one named, or the only one the person is 受理员 on."""
-    if not code:
-        mine = [g.division for g in grants_of(user) if g.role == Role.INTAKE and g.division is not None]
-        if len(mine) != 1:
-            raise Open311Error(400, "请提供 jurisdiction_id（区划编码）")
-        return mine[0]
-    division = Division.objects.filter(code=code).first()
-    if division is None:
-        raise Open311Error(404, f"没有编码为 {code} 的辖区（jurisdiction_id）")
-    if Role.INTAKE not in roles_over(user, division, None, None):
-        raise Open311Error(403, f"该 api_key 的用户不是{division.name}的受理员")
-    return division
 
 
 def parse_point(post: Open311Post) -> tuple[float | None, float | None]:
@@ -168,15 +136,16 @@ def person_name(first: str, last: str) -> str:
     return " ".join(p for p in (first, last) if p)
 
 
-def derived_key(user: User, post: Open311Post, jurisdiction: Division, point: tuple) -> str:
-    """A digest of everything the client sent (except the key itself): the same POST, the same digest.
+def derived_key(key: Open311Key, post: Open311Post, jurisdiction: Division, point: tuple) -> str:
+    """A digest of everything the client sent with this key (the key's id, not its value): the same
+    POST, the same digest. It is the create action's idempotency key and is never shown to anyone.
 
     The point is taken as parsed (36.1950 and 36.195 are the same place), to the stored precision.
     """
     sent = {k: v for k, v in asdict(post).items() if k not in ("api_key", "jurisdiction_id", "lat", "long")}
     sent["point"] = [None if c is None else round(c, 6) for c in point]
     sent["attributes"] = {k: sorted(v) if isinstance(v, list) else v for k, v in post.attributes.items()}
-    blob = json.dumps([user.pk, jurisdiction.code, sent], sort_keys=True, ensure_ascii=False)
+    blob = json.dumps([key.pk, jurisdiction.code, sent], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -203,7 +172,9 @@ def build_input(
         extra["media_url"] = post.media_url
     if not extra["open311"]:
         del extra["open311"]
-    description = post.description.strip()
+    # The create action normalises all text; the title is made from the description here, so from the
+    # normalised one (a first line of control characters alone is no title).
+    description = normalise_text(post.description).strip()
     data = CaseInput(
         mechanism=mech.code,
         title=title_of(description, service),
@@ -222,18 +193,20 @@ def build_input(
 def do_open311_create(post: Open311Post) -> tuple[Case, bool, str]:
     """File an Open311 POST as a case once; returns (case, created, token).
 
-    A retry with the same parameters and key returns the first case with created=False.
+    A retry with the same parameters and key within the idempotency window returns the first case
+    (and its token) with created=False; the case and its token are written in one transaction.
     """
-    user = authenticate(post.api_key.strip())
+    key = authenticate(post.api_key.strip())
     check_post(post)
     service = get_service(post.service_code)
-    jurisdiction = resolve_jurisdiction(user, post.jurisdiction_id.strip())
+    jurisdiction = resolve_jurisdiction(key, post.jurisdiction_id.strip())
     lat, lon = parse_point(post)
-    token = derived_key(user, post, jurisdiction, (lat, lon))
-    key = KEY_PREFIX + token
+    idempotency_key = KEY_PREFIX + derived_key(key, post, jurisdiction, (lat, lon))
     data, extra = build_input(post, service, locate(jurisdiction, lat, lon), (lat, lon))
     data.extra = extra
-    case, created = do_create_case(user, data, key)
+    with transaction.atomic():
+        case, created = do_create_case(key.user, data, idempotency_key)
+        token = request_token(case, key)
     return case, created, token
 
 

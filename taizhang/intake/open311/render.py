@@ -10,6 +10,8 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils import timezone
 
+from taizhang.text import xml_safe
+
 FORMATS = ("xml", "json")
 CONTENT_TYPES = {"xml": "text/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
 
@@ -43,12 +45,16 @@ def w3c(value: datetime | None) -> str | None:
 
 
 def text_of(value: Any) -> str | None:
-    """The text of an XML element for a JSON value (None: an empty element)."""
+    """The text of an XML element for a JSON value (None: an empty element).
+
+    Characters XML cannot carry are left out: intake normalises text (taizhang.text), but rows stored
+    before it did must not make the whole feed unreadable.
+    """
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return xml_safe(str(value))
 
 
 def build(tag: str, value: Any) -> ET.Element:
@@ -75,7 +81,8 @@ def to_xml(root: str, value: Any) -> bytes:
 def respond(fmt: str, root: str, value: Any, status: int = 200) -> HttpResponse:
     """An HTTP response in the requested format; `root` names the XML root element."""
     if fmt == "json":
-        content = json.dumps(value, ensure_ascii=False).encode()
+        # A lone surrogate in older stored JSON data would not encode: it becomes "?" instead of a 500.
+        content = json.dumps(value, ensure_ascii=False).encode("utf-8", "replace")
     else:
         content = to_xml(root, value)
     return HttpResponse(content, status=status, content_type=CONTENT_TYPES.get(fmt, CONTENT_TYPES["xml"]))

@@ -9,12 +9,12 @@ from typing import Any
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from taizhang.cases.models import Case, IdempotencyKey, Transition
+from taizhang.cases.models import Case, Transition
 from taizhang.clock.now import now as clock_now
 from taizhang.mechanisms.registry import get_mechanism
 from taizhang.org.models import Division
 
-from .actions import KEY_PREFIX
+from .keys import case_of_token
 from .render import Open311Error, w3c
 from .services import Service, all_services
 
@@ -191,10 +191,10 @@ def get_request(ref: str) -> Case:
 
 def token_data(token: str) -> list[dict[str, Any]]:
     """GET tokens/{token}: the request a POST's token stands for."""
-    row = IdempotencyKey.objects.filter(key=KEY_PREFIX + token).select_related("case").first()
-    if row is None:
+    case = case_of_token(token)
+    if case is None:
         raise Open311Error(404, f"没有令牌 {token}")
-    return [{"service_request_id": row.case.number, "token": token}]
+    return [{"service_request_id": case.number, "token": token}]
 
 
 @dataclass

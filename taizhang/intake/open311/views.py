@@ -72,7 +72,8 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
     body = {
         "changeset": changed,
         "contact": getattr(settings, "TAIZHANG_OPEN311_CONTACT", "") or "请联系平台管理员",
-        "key_service": "api_key 为台账接口令牌：由管理员以 `taizhang token create 用户名` 签发，用户须为受理员",
+        "key_service": "api_key 为 Open311 密钥（请求头 X-API-Key 或参数 api_key）：由管理员以"
+        " `taizhang open311 key create 用户名` 签发，用户须为受理员；台账接口令牌不能用于 Open311",
         "endpoints": [
             {
                 "specification": SPECIFICATION,
@@ -99,11 +100,16 @@ def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpRespons
 
 
 def post_of(request: HttpRequest) -> Open311Post:
-    """The POST parameters (form-encoded or multipart; api_key also from the query string)."""
+    """The POST parameters (form-encoded or multipart); api_key from the X-API-Key header, the form or
+    the query string — two different keys in one request are a 400, not a guess."""
     form = request.POST
     post = params(form, Open311Post)
-    if not post.api_key:
-        post.api_key = request.GET.get("api_key", "")
+    sent = {
+        k for k in (request.headers.get("X-API-Key", ""), post.api_key, request.GET.get("api_key", "")) if k
+    }
+    if len(sent) > 1:
+        raise Open311Error(400, "请求头 X-API-Key 与参数 api_key 不一致，只能提供一个密钥")
+    post.api_key = sent.pop() if sent else ""
     for name in form:
         match = ATTRIBUTE.match(name)
         if match:

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 
 from taizhang.cases.actions import get_case
 from taizhang.cases.attachments import do_upload_attachment
-from taizhang.cases.models import Case, IdempotencyKey
+from taizhang.cases.idempotency import live_key
+from taizhang.cases.models import Case
 from taizhang.errors import ActionError, FieldError
 from taizhang.intake.portal.actions import is_resident
 from taizhang.intake.submit import do_submit_case
@@ -131,7 +132,7 @@ def posted_values(form: MechanismForm, post, data) -> dict:
 
 def replayed_case(user, key: str) -> Case | None:
     """The case an earlier send of this draft created (for the message when the draft was changed since)."""
-    row = IdempotencyKey.objects.filter(user=user, key=key).select_related("case").first()
+    row = live_key(user, key)
     return row.case if row else None
 
 
