@@ -125,7 +125,7 @@ def discard_uploads(ids: list[int]) -> list[Attachment]:
         if not deleted:
             continue  # claimed or removed by someone else meanwhile
         name = attachment.file.name
-        if name and not Attachment.objects.filter(file=name).exists():
+        if name and not Attachment.objects.filter(sha256=attachment.sha256, file=name).exists():
             attachment.file.storage.delete(name)
         removed.append(attachment)
     return removed

@@ -224,6 +224,7 @@ class Attachment(models.Model):
         indexes = [
             models.Index(fields=["uploaded_by", "created_at"], name="attachment_quota_user"),
             models.Index(fields=["client", "created_at"], name="attachment_quota_client"),
+            models.Index(fields=["sha256"], name="attachment_sha256"),  # rows that may share a file
             models.Index(
                 fields=["created_at"], condition=Q(transition__isnull=True), name="attachment_unclaimed"
             ),

@@ -41,6 +41,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='attachment',
+            index=models.Index(fields=['sha256'], name='attachment_sha256'),
+        ),
+        migrations.AddIndex(
+            model_name='attachment',
             index=models.Index(condition=models.Q(('transition__isnull', True)), fields=['created_at'], name='attachment_unclaimed'),
         ),
         migrations.RunPython(claimed_when_recorded, migrations.RunPython.noop),
