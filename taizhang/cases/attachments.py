@@ -106,7 +106,12 @@ def usable_attachments(
         a.pk: a for a in Attachment.objects.filter(pk__in=ids, uploaded_by=user, transition__isnull=True)
     }
     errors = [
-        FieldError("attachments", "unknown_attachment", f"附件 {i} 不存在、不是您上传的或已被使用")
+        FieldError(
+            "attachments",
+            "unknown_attachment",
+            f"附件 {i} 不存在、不是您上传的或已被使用"
+            f"（上传后 {settings.TAIZHANG_UNCLAIMED_UPLOAD_HOURS} 小时内未使用的附件会被清除，请重新上传）",
+        )
         for i in ids
         if i not in found
     ]

@@ -27,8 +27,10 @@ def check_photo_count(count: int, field: str = "attachments") -> None:
     """422 `too_many_photos` when one form carries more files than TAIZHANG_MAX_PHOTOS_PER_FORM."""
     limit = settings.TAIZHANG_MAX_PHOTOS_PER_FORM
     if count > limit:
-        message = f"每次最多上传 {limit} 张照片（附件），本次有 {count} 张，请删去 {count - limit} 张后再提交"
-        raise ActionError("too_many_photos", message, 422, [FieldError(field, "too_many_photos", message)])
+        detail = f"每次最多上传 {limit} 张照片（附件），本次有 {count} 张，请删去 {count - limit} 张后再提交"
+        raise ActionError(
+            "too_many_photos", "照片数量超过上限", 422, [FieldError(field, "too_many_photos", detail)]
+        )
 
 
 def uploads_in_window(user: User, client: str = ""):
@@ -46,12 +48,12 @@ def check_quota(user: User, client: str, count: int, size: int) -> None:
         return
     hours = settings.TAIZHANG_UPLOAD_QUOTA_HOURS
     who = "同一网络" if client else "每人"
-    message = (
-        f"上传已达上限：{who}每 {hours} 小时最多上传 {max_count} 个文件、共 {max_bytes / MB:g} MB，"
-        f"本次未保存任何文件，请稍后再试"
-    )
+    detail = f"{who}每 {hours} 小时最多上传 {max_count} 个文件、共 {max_bytes / MB:g} MB"
     raise ActionError(
-        "upload_quota_exceeded", message, 429, [FieldError("file", "upload_quota_exceeded", message)]
+        "upload_quota_exceeded",
+        "上传已达上限，本次未保存任何文件，请稍后再试",
+        429,
+        [FieldError("file", "upload_quota_exceeded", detail)],
     )
 
 

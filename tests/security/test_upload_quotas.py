@@ -155,7 +155,8 @@ def test_portal_quota_counts_per_address_for_anonymous_senders_and_per_person_fo
     assert client.post("/portal/new/", portal_form(world, photos=jpegs(3)), **here).status_code == 302
     response = client.post("/portal/new/", portal_form(world, idempotency_key="p-2", photos=jpegs(1)), **here)
     assert response.status_code == 429
-    assert "上传已达上限：同一网络每 24 小时最多上传 3 个文件" in response.content.decode()
+    body = response.content.decode()
+    assert "上传已达上限" in body and "同一网络每 24 小时最多上传 3 个文件、共 500 MB" in body
     assert Attachment.objects.count() == 3 and Case.objects.count() == 1
     # another address, and a signed-in resident at the same address, have quotas of their own
     response = client.post(
@@ -182,7 +183,8 @@ def test_the_quota_counts_bytes_too(client, world, settings):
     response = client.post("/report/photo/", {"file": jpeg()})
     assert response.status_code == 429
     body = response.json()
-    assert body["code"] == "upload_quota_exceeded" and "上传已达上限：每人每 24 小时" in body["message"]
+    assert body["code"] == "upload_quota_exceeded" and "上传已达上限" in body["message"]
+    assert body["errors"][0]["message"].startswith("每人每 24 小时最多上传 200 个文件")
     assert Attachment.objects.count() == 2
 
 
