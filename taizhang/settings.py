@@ -241,3 +241,45 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"taizhang": {"handlers": ["console"], "level": env_str("TAIZHANG_LOG_LEVEL", "INFO")}},
 }
+
+# ---- Uploads (issue #12): quotas, unused uploads, how attachments are served -------------------------
+# Per person (or, for anonymous portal senders, per address) over a rolling window: how many files and
+# how many bytes may be uploaded; and how many photos one form (case, transition, portal) may carry.
+TAIZHANG_UPLOAD_QUOTA_COUNT = env_int("TAIZHANG_UPLOAD_QUOTA_COUNT", 200, minimum=1)
+TAIZHANG_UPLOAD_QUOTA_BYTES = env_int("TAIZHANG_UPLOAD_QUOTA_MB", 500, minimum=1) * 1024 * 1024
+TAIZHANG_UPLOAD_QUOTA_HOURS = env_int("TAIZHANG_UPLOAD_QUOTA_HOURS", 24, minimum=1)
+if TAIZHANG_UPLOAD_QUOTA_BYTES < TAIZHANG_MAX_UPLOAD_BYTES:
+    raise ImproperlyConfigured(
+        f"TAIZHANG_UPLOAD_QUOTA_MB={os.environ.get('TAIZHANG_UPLOAD_QUOTA_MB')!r}: must be at least "
+        f"TAIZHANG_MAX_UPLOAD_MB ({TAIZHANG_MAX_UPLOAD_BYTES // (1024 * 1024)}), or no file could be sent"
+    )
+TAIZHANG_MAX_PHOTOS_PER_FORM = env_int("TAIZHANG_MAX_PHOTOS_PER_FORM", 9, minimum=1)
+# Uploads no history row has taken after this many hours are removed (file and row) by `taizhang worker`.
+TAIZHANG_UNCLAIMED_UPLOAD_HOURS = env_int("TAIZHANG_UNCLAIMED_UPLOAD_HOURS", 24, minimum=1)
+# Downloads always pass the permission check in the app; the bytes may then be sent by the web server:
+# nginx's X-Accel-Redirect to an `internal` location with this prefix, or X-Sendfile (Apache, lighttpd).
+# With S3 the check is followed by a redirect to a signed URL that expires after so many seconds.
+TAIZHANG_MEDIA_ACCEL_REDIRECT = env_str("TAIZHANG_MEDIA_ACCEL_REDIRECT", "").strip()
+if TAIZHANG_MEDIA_ACCEL_REDIRECT and not (
+    TAIZHANG_MEDIA_ACCEL_REDIRECT.startswith("/") and TAIZHANG_MEDIA_ACCEL_REDIRECT.endswith("/")
+):
+    raise ImproperlyConfigured(
+        f"TAIZHANG_MEDIA_ACCEL_REDIRECT={TAIZHANG_MEDIA_ACCEL_REDIRECT!r}: expected a path such as /protected/"
+    )
+TAIZHANG_MEDIA_SENDFILE = env_bool("TAIZHANG_MEDIA_SENDFILE", False)
+TAIZHANG_MEDIA_SIGNED_URL_SECONDS = env_int("TAIZHANG_MEDIA_SIGNED_URL_SECONDS", 60, minimum=1)
+if TAIZHANG_MEDIA_ACCEL_REDIRECT and TAIZHANG_MEDIA_SENDFILE:
+    raise ImproperlyConfigured(
+        "TAIZHANG_MEDIA_SENDFILE=1: choose it or TAIZHANG_MEDIA_ACCEL_REDIRECT, not both"
+    )
+if _media_storage == "s3" and (TAIZHANG_MEDIA_ACCEL_REDIRECT or TAIZHANG_MEDIA_SENDFILE):
+    raise ImproperlyConfigured(
+        "TAIZHANG_MEDIA_STORAGE=s3: files are sent by signed URLs; "
+        "unset TAIZHANG_MEDIA_ACCEL_REDIRECT and TAIZHANG_MEDIA_SENDFILE"
+    )
+# WhiteNoise serves every file under STATIC_ROOT to anybody: attachments must never live there.
+if MEDIA_ROOT.resolve() == STATIC_ROOT.resolve() or STATIC_ROOT.resolve() in MEDIA_ROOT.resolve().parents:
+    raise ImproperlyConfigured(
+        f"TAIZHANG_MEDIA_ROOT={str(MEDIA_ROOT)!r}: must not be inside TAIZHANG_STATIC_ROOT ({STATIC_ROOT}), "
+        "which is served to anybody"
+    )

@@ -1,6 +1,5 @@
 """URL configuration: the pages, the JSON API, Open311 and the admin."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -29,7 +28,5 @@ urlpatterns = [
     path("open311/v2/", include("taizhang.intake.open311.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No route serves MEDIA_ROOT, not even when debugging: every attachment goes through the download view,
+# which checks who may see its case (taizhang.cases.downloads, taizhang.web.media).

@@ -1,6 +1,8 @@
 """Cases in the admin: read-only, because every change must go through the actions and be recorded."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from .models import Attachment, Case, Transition
 
@@ -48,5 +50,31 @@ class CaseAdmin(ReadOnly):
 
 @admin.register(Attachment)
 class AttachmentAdmin(ReadOnly):
-    list_display = ["original_name", "content_type", "size", "case", "uploaded_by", "created_at"]
+    list_display = [
+        "original_name",
+        "content_type",
+        "size",
+        "case",
+        "uploaded_by",
+        "created_at",
+        "claimed_at",
+    ]
     list_select_related = ["case", "uploaded_by"]
+    # The file through the checked download view: media has no URL of its own.
+    fields = [
+        "download",
+        "content_type",
+        "size",
+        "sha256",
+        "case",
+        "transition",
+        "uploaded_by",
+        "created_at",
+        "claimed_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="文件")
+    def download(self, obj: Attachment) -> str:
+        url = reverse("api-1:attachment_download", kwargs={"attachment_id": obj.pk})
+        return format_html('<a href="{}">{}</a>', url, obj.original_name)

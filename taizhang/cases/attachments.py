@@ -1,8 +1,12 @@
-"""Uploading attachments (photos before and after, documents) with type and size checks."""
+"""Uploading attachments (photos before and after, documents) with type, size and quota checks, and
+removing uploads nobody used: those of a refused portal form at once, any other after
+TAIZHANG_UNCLAIMED_UPLOAD_HOURS (`taizhang worker`)."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
+from datetime import datetime, timedelta
 from typing import IO
 
 from django.conf import settings
@@ -17,6 +21,9 @@ from taizhang.org.scopes import grants_of
 from taizhang.text import normalise_text
 
 from .models import Attachment, Case
+from .quotas import check_photo_count, check_quota
+
+logger = logging.getLogger("taizhang.uploads")
 
 # Types are recognised from the file's first bytes, never from the name or the client's header.
 SIGNATURES = [
@@ -52,13 +59,17 @@ def check_upload(user: User, name: str, size: int, head: bytes) -> tuple[str, st
     return kind
 
 
-def do_upload_attachment(user: User, name: str, stream: IO[bytes], size: int) -> Attachment:
-    """Store an upload; it belongs to a case once a creation or transition record names it."""
+def do_upload_attachment(user: User, name: str, stream: IO[bytes], size: int, client: str = "") -> Attachment:
+    """Store an upload; it belongs to a case once a creation or transition record names it.
+
+    `client`: the keyed hash of an anonymous portal sender's address; their quota is counted by it.
+    """
     name = normalise_text(name or "")
     content = stream.read(settings.TAIZHANG_MAX_UPLOAD_BYTES + 1)
     mime, ext = check_upload(
         user, name, len(content) if size is None else max(size, len(content)), content[:16]
     )
+    check_quota(user, client, 1, len(content))
     if mime.startswith("image/"):
         try:
             with Image.open(ContentFile(content)) as img:
@@ -75,6 +86,7 @@ def do_upload_attachment(user: User, name: str, stream: IO[bytes], size: int) ->
             size=len(content),
             sha256=digest,
             uploaded_by=user,
+            client=client,
             created_at=clock_now(),
         )
         attachment.file.save(f"upload.{ext}", ContentFile(content), save=False)
@@ -85,17 +97,65 @@ def do_upload_attachment(user: User, name: str, stream: IO[bytes], size: int) ->
 def usable_attachments(
     user: User, case: Case | None, ids: list[int]
 ) -> tuple[list[Attachment], list[FieldError]]:
-    """Attachments the person uploaded that no record has used yet."""
+    """Attachments the person uploaded that no record has used yet (422 `too_many_photos` past the
+    per-form limit, before anything else is looked at)."""
     if not ids:
         return [], []
     if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
         return [], [FieldError("attachments", "invalid", "附件应为编号列表")]
+    check_photo_count(len(ids))
     found = {
         a.pk: a for a in Attachment.objects.filter(pk__in=ids, uploaded_by=user, transition__isnull=True)
     }
     errors = [
-        FieldError("attachments", "unknown_attachment", f"附件 {i} 不存在、不是您上传的或已被使用")
+        FieldError(
+            "attachments",
+            "unknown_attachment",
+            f"附件 {i} 不存在、不是您上传的或已被使用"
+            f"（上传后 {settings.TAIZHANG_UNCLAIMED_UPLOAD_HOURS} 小时内未使用的附件会被清除，请重新上传）",
+        )
         for i in ids
         if i not in found
     ]
     return [found[i] for i in ids if i in found], errors
+
+
+def discard_uploads(ids: list[int]) -> list[Attachment]:
+    """Remove these uploads, row and file, unless a history row has taken them; returns those removed.
+
+    Safe to run twice and beside a claim: a row is only deleted while unclaimed, and its file only
+    when no other row names it (S3 storage overwrites same-content names, so rows may share one).
+    """
+    removed = []
+    for attachment in Attachment.objects.filter(pk__in=ids, transition__isnull=True).order_by("pk"):
+        deleted, _ = Attachment.objects.filter(pk=attachment.pk, transition__isnull=True).delete()
+        if not deleted:
+            continue  # claimed or removed by someone else meanwhile
+        name = attachment.file.name
+        if name and not Attachment.objects.filter(sha256=attachment.sha256, file=name).exists():
+            attachment.file.storage.delete(name)
+        removed.append(attachment)
+    return removed
+
+
+def remove_unclaimed(now: datetime | None = None, batch: int = 500) -> int:
+    """The worker's pass: remove uploads unclaimed for TAIZHANG_UNCLAIMED_UPLOAD_HOURS; logs each one."""
+    cutoff = (now or clock_now()) - timedelta(hours=settings.TAIZHANG_UNCLAIMED_UPLOAD_HOURS)
+    total = 0
+    while True:
+        stale = Attachment.objects.filter(transition__isnull=True, created_at__lt=cutoff).order_by("pk")
+        ids = list(stale.values_list("pk", flat=True)[:batch])
+        removed = discard_uploads(ids)
+        for a in removed:
+            logger.info(
+                "removed unclaimed attachment %s (%s, %s, %d bytes, uploaded %s by user %s)",
+                a.pk,
+                a.file.name,
+                a.content_type,
+                a.size,
+                a.created_at.isoformat(),
+                a.uploaded_by_id,
+            )
+        total += len(removed)
+        if len(ids) < batch or not removed:
+            return total

@@ -211,11 +211,24 @@ class Attachment(models.Model):
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # A keyed hash of the sender's address (never the address) for anonymous portal uploads, which all
+    # come from the portal account: their upload quota is counted per address instead of per person.
+    client = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField()
+    # When a history row took it; until then it is an upload nobody used, removed by the worker.
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "附件"
         verbose_name_plural = "附件"
+        indexes = [
+            models.Index(fields=["uploaded_by", "created_at"], name="attachment_quota_user"),
+            models.Index(fields=["client", "created_at"], name="attachment_quota_client"),
+            models.Index(fields=["sha256"], name="attachment_sha256"),  # rows that may share a file
+            models.Index(
+                fields=["created_at"], condition=Q(transition__isnull=True), name="attachment_unclaimed"
+            ),
+        ]
 
 
 class CaseSequence(models.Model):

@@ -134,7 +134,7 @@ class Recorder:
                 # at once must not both take it (the loser's history would hash a file it lost).
                 claimed = Attachment.objects.filter(
                     pk__in=[a.pk for a in files], transition__isnull=True
-                ).update(transition=row, case=self.case)
+                ).update(transition=row, case=self.case, claimed_at=row.created_at)
                 if claimed != len(files):
                     raise conflict("attachment_taken", "附件已被另一条记录使用，请重新上传")
         self.base_version = self.case.version

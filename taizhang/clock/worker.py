@@ -1,4 +1,5 @@
-"""The scheduler: a broker-free loop that fires due timers; safe to run twice, stops on SIGTERM."""
+"""The scheduler: a broker-free loop that fires due timers and removes uploads nobody used; safe to run
+twice, stops on SIGTERM."""
 
 from __future__ import annotations
 
@@ -55,6 +56,17 @@ def run_once(now: datetime | None = None, batch: int = 200, stop: threading.Even
             return written
 
 
+def sweep_uploads(now: datetime | None = None) -> int:
+    """Remove uploads no history row took within TAIZHANG_UNCLAIMED_UPLOAD_HOURS; how many were removed."""
+    from taizhang.cases.attachments import remove_unclaimed
+
+    try:
+        return remove_unclaimed(now)
+    except Exception:  # storage trouble must not stop the timers
+        logger.exception("removing unclaimed uploads failed")
+        return 0
+
+
 def run_forever(
     interval: float, stop: threading.Event, on_cycle: Callable[[int], None] | None = None
 ) -> None:
@@ -62,6 +74,7 @@ def run_forever(
     while not stop.is_set():
         close_old_connections()
         written = run_once(stop=stop)
+        sweep_uploads()
         if on_cycle:
             on_cycle(written)
         stop.wait(interval)

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import IO, Protocol
 
-from taizhang.cases.attachments import do_upload_attachment
+from taizhang.cases.attachments import discard_uploads, do_upload_attachment
 from taizhang.cases.create import CaseInput, check_create_case, do_create_case
 from taizhang.cases.idempotency import live_key
 from taizhang.cases.models import Attachment, Case
+from taizhang.cases.quotas import check_upload_batch
 from taizhang.errors import ActionError, FieldError, invalid
 from taizhang.org.models import User
 
@@ -41,16 +42,23 @@ def attachments_of_key(user: User, key: str) -> list[int] | None:
 
 
 def store_photos(
-    user: User, files: Iterable[Upload], field: str = "photos"
+    user: User, files: Iterable[Upload], field: str = "photos", client: str = ""
 ) -> tuple[list[int], list[FieldError]]:
-    """Store each file (type, size and image checks of `do_upload_attachment`); ids and errors."""
+    """Store each file (type, size, image and quota checks of `do_upload_attachment`); ids and errors.
+
+    A file that is refused is reported as an error of `field`; a refusal of the whole batch (403, the
+    quota) removes what this call stored and is raised.
+    """
     ids: list[int] = []
     errors: list[FieldError] = []
     for upload in files:
         try:
-            ids.append(do_upload_attachment(user, upload.name or "photo", upload.file, upload.size).pk)
+            ids.append(
+                do_upload_attachment(user, upload.name or "photo", upload.file, upload.size, client).pk
+            )
         except ActionError as exc:
-            if exc.status == 403:
+            if exc.status != 422:
+                discard_uploads(ids)
                 raise
             errors += [FieldError(field, e.code, e.message) for e in exc.errors] or [
                 FieldError(field, exc.code, exc.message)
@@ -58,25 +66,44 @@ def store_photos(
     return ids, errors
 
 
-def do_submit_case(user: User, data: CaseInput, key: str, files: Iterable[Upload] = ()) -> tuple[Case, bool]:
+def do_submit_case(
+    user: User,
+    data: CaseInput,
+    key: str,
+    files: Iterable[Upload] = (),
+    *,
+    client: str = "",
+    keep_refused: bool = True,
+) -> tuple[Case, bool]:
     """Store the form's photos, then create the case once; returns (case, created).
 
-    `data.attachments` ends up holding every stored photo, so a view that has to show the form again
-    can carry them over instead of asking for them twice. Errors of the photos and of the case are
-    reported together (422).
+    The photo count and the upload quota are checked for the whole form before any file is stored.
+    With `keep_refused` (staff forms) `data.attachments` ends up holding every stored photo, so a view
+    that has to show the form again can carry them over instead of asking for them twice (unused ones
+    are removed by the worker later); without it (the public portal) a refused form keeps no file.
+    Errors of the photos and of the case are reported together (422). `client`: see
+    `do_upload_attachment`.
     """
     previous = attachments_of_key(user, key)
     if previous is not None:
         data.attachments = previous
         return do_create_case(user, data, key)
-    ids, errors = store_photos(user, files)
+    files = list(files)
+    check_upload_batch(user, client, [f.size or 0 for f in files], already=len(data.attachments))
+    ids, errors = store_photos(user, files, client=client)
     data.attachments = [*data.attachments, *ids]
-    if errors:
-        try:
-            check_create_case(user, data)
-        except ActionError as exc:
-            if not exc.errors:
-                raise
-            errors = [*exc.errors, *errors]
-        raise invalid(errors)
-    return do_create_case(user, data, key)
+    try:
+        if errors:
+            try:
+                check_create_case(user, data)
+            except ActionError as exc:
+                if not exc.errors:
+                    raise
+                errors = [*exc.errors, *errors]
+            raise invalid(errors)
+        return do_create_case(user, data, key)
+    except BaseException:
+        if not keep_refused:
+            discard_uploads(ids)
+            data.attachments = [i for i in data.attachments if i not in ids]
+        raise

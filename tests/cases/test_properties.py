@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -92,6 +93,12 @@ def valid_path(case: Case) -> None:
         else:
             assert row.to_state == row.from_state
     assert rows[-1].to_state == case.state
+
+
+@pytest.fixture(autouse=True)
+def _photos_beyond_a_persons_quota(settings):
+    """Every example uploads as the same few people at the same frozen moment: thousands of photos."""
+    settings.TAIZHANG_UPLOAD_QUOTA_COUNT = 10**6
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

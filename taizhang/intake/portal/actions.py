@@ -6,7 +6,9 @@ contact name and phone kept in the case's data: the mechanism's own fields when 
 (来电人, 联系电话), else `data.portal_contact`. Either way the sender gets a tracking code.
 
 Abuse. A hidden honeypot field that people never fill refuses bots without a CAPTCHA, and the number
-of cases one address (or account) may file per hour is limited (`TAIZHANG_PORTAL_MAX_PER_HOUR`).
+of cases one address (or account) may file per hour is limited (`TAIZHANG_PORTAL_MAX_PER_HOUR`). Photos
+count against an upload quota per address (anonymous senders) or per person (`taizhang.cases.quotas`),
+and a refused form, whatever the reason, keeps no photo: nothing of it stays in storage.
 
 Rating. It is the mechanism's `rate` transition, taken through the engine by the case's reporter:
 the resident, or the portal account for the holder of the tracking code. The engine refuses it
@@ -78,7 +80,6 @@ class PortalSubmission:
     contact_name: str = ""
     contact_phone: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
-    attachments: list[int] = field(default_factory=list)
     honeypot: str = ""
 
 
@@ -130,7 +131,6 @@ def case_input(mech: Mechanism, sub: PortalSubmission) -> CaseInput:
         lat=sub.lat,
         lon=sub.lon,
         fields=fields,
-        attachments=list(sub.attachments),
         extra=extra,
     )
 
@@ -141,19 +141,18 @@ def do_portal_submit(
     """File the case once (the form's key) and issue a tracking code: (case, code, the input as sent).
 
     A re-sent form returns the same case with a fresh code (only digests are stored, so the first
-    code cannot be shown again; both work). The returned input holds the stored photos' ids even when
-    the engine refuses the case, so the view can keep them for the corrected form.
+    code cannot be shown again; both work). A refused form stores nothing: its photos are removed
+    and have to be chosen again.
     """
     actor = acting_user(user)
-    client = client_key(f"user:{actor.pk}" if actor is user else f"ip:{address}")
+    anonymous = actor is not user
+    client = client_key(f"ip:{address}" if anonymous else f"user:{actor.pk}")
     mech = check_portal_submission(actor, sub, client, key)
     data = case_input(mech, sub)
-    try:
-        case, _created = do_submit_case(actor, data, key, files)
-    except ActionError as exc:
-        exc.data = data  # the photos already stored travel back with the error
-        raise
-    return case, issue_ticket(case, client, anonymous=actor is not user), data
+    case, _created = do_submit_case(
+        actor, data, key, files, client=client if anonymous else "", keep_refused=False
+    )
+    return case, issue_ticket(case, client, anonymous=anonymous), data
 
 
 def rating_transition(case: Case):

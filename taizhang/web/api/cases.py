@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.http import FileResponse
 from ninja import File, Header, Query, Router, Status
 from ninja.files import UploadedFile
 
@@ -10,12 +9,14 @@ from taizhang.cases.actions import TransitionRequest, do_transition, get_case
 from taizhang.cases.approvals import do_decide
 from taizhang.cases.attachments import do_upload_attachment
 from taizhang.cases.create import CaseInput, do_create_case
-from taizhang.cases.models import Attachment, Case
+from taizhang.cases.downloads import get_attachment
+from taizhang.cases.models import Case
 from taizhang.cases.present import attachment_data, case_data, case_detail, is_public_viewer
 from taizhang.cases.queries import CaseFilter, apply_filter, page
-from taizhang.errors import FieldError, invalid, not_found
+from taizhang.errors import FieldError, invalid
 from taizhang.mechanisms.registry import get_registry
 
+from ..media import attachment_response
 from .schemas import (
     AttachmentOut,
     CaseDetailOut,
@@ -114,20 +115,4 @@ def upload_attachment(request, file: File[UploadedFile]):
     response={200: None, **ERRORS},
 )
 def download_attachment(request, attachment_id: int):
-    attachment = Attachment.objects.select_related("transition").filter(pk=attachment_id).first()
-    if attachment is None or not can_download(request.auth, attachment):
-        raise not_found("找不到该附件或无权查看")
-    return FileResponse(
-        attachment.file.open("rb"), content_type=attachment.content_type, filename=attachment.original_name
-    )
-
-
-def can_download(user, attachment: Attachment) -> bool:
-    """Before use only the uploader; after, whoever sees the case and the history row carrying the file."""
-    if attachment.case_id is None:
-        return attachment.uploaded_by_id == user.pk
-    visible = Case.objects.for_user(user).select_related("division", "unit")
-    case = visible.filter(pk=attachment.case_id).first()
-    if case is None:
-        return False
-    return attachment.transition.public or not is_public_viewer(user, case)
+    return attachment_response(get_attachment(request.auth, attachment_id))

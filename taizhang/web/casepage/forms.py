@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from taizhang.cases.actions import TransitionRequest
-from taizhang.cases.attachments import do_upload_attachment
+from taizhang.cases.attachments import discard_uploads, do_upload_attachment
 from taizhang.cases.models import Attachment, Case
+from taizhang.cases.quotas import check_upload_batch
 from taizhang.errors import ActionError, FieldError
 from taizhang.mechanisms.registry import Mechanism, matches
 from taizhang.mechanisms.schema import FieldDef, TransitionDef
@@ -336,16 +337,23 @@ def kept_ids(post: QueryDict) -> list[int]:
     return [int(v) for v in post.getlist("attachments") if v.isdigit()]
 
 
-def upload_photos(user, files) -> tuple[list[int], ActionError | None]:
+def upload_photos(user, files, kept: int = 0) -> tuple[list[int], ActionError | None]:
     """Store the photos of a submitted form: the ids stored, and the error of the first unusable file
-    (as an error of the form's photo input; the files stored before it are kept for the next attempt)."""
+    (as an error of the form's photo input; the files stored before it are kept for the next attempt).
+
+    The photo count (with the `kept` ones of an earlier attempt) and the upload quota are checked for
+    the whole form first: past them nothing is stored."""
     ids: list[int] = []
-    for f in files:
-        try:
+    try:
+        check_upload_batch(user, "", [f.size or 0 for f in files], already=kept)
+        for f in files:
             ids.append(do_upload_attachment(user, f.name or "photo", f, f.size).pk)
-        except ActionError as exc:
-            errors = [FieldError("attachments", e.code, e.message) for e in exc.errors]
-            return ids, ActionError(exc.code, exc.message, exc.status, errors)
+    except ActionError as exc:
+        if exc.status != 422:  # a refusal of the whole form (the quota, reached meanwhile): keep nothing
+            discard_uploads(ids)
+            ids = []
+        errors = [FieldError("attachments", e.code, e.message) for e in exc.errors]
+        return ids, ActionError(exc.code, exc.message, exc.status, errors)
     return ids, None
 
 

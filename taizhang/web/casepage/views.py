@@ -63,8 +63,9 @@ def act(request: HttpRequest, ref: str) -> HttpResponse:
         case = get_case(user, ref)
     except ActionError as exc:
         return not_found(request, exc)
-    ids, upload_error = upload_photos(user, request.FILES.getlist("photos"))
-    ids = kept_ids(post) + ids
+    kept = kept_ids(post)
+    ids, upload_error = upload_photos(user, request.FILES.getlist("photos"), len(kept))
+    ids = kept + ids
     try:
         if upload_error is not None:
             raise upload_error

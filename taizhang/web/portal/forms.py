@@ -1,8 +1,8 @@
-"""The portal's submission form as data: parse a POST, bind inputs for the template, keep photos signed."""
+"""The portal's submission form as data: parse a POST, bind inputs for the template."""
 
 from __future__ import annotations
 
-from django.core import signing
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from taizhang.intake.portal.actions import CONTACT_FIELDS, PortalSubmission
@@ -11,31 +11,13 @@ from taizhang.mechanisms.registry import Mechanism
 from ..report.spec import errors_by_field, intake_fields, parse_fields
 from ..report.widgets import Input, choice, from_field
 
-PHOTO_SALT = "taizhang.portal.photos"
-PHOTO_MAX_AGE = 24 * 3600
-
 
 def resident_fields(mech: Mechanism):
     """Public intake fields, less the contact ones (the portal asks for those itself)."""
     return [f for f in intake_fields(mech, public_only=True) if f.name not in CONTACT_FIELDS.values()]
 
 
-def sign_photos(ids: list[int], key: str) -> str:
-    """Photos stored by a refused send, carried to the corrected form without trusting the browser."""
-    return signing.dumps({"ids": ids, "key": key}, salt=PHOTO_SALT) if ids else ""
-
-
-def kept_photos(token: str, key: str) -> list[int]:
-    if not token:
-        return []
-    try:
-        data = signing.loads(token, salt=PHOTO_SALT, max_age=PHOTO_MAX_AGE)
-    except signing.BadSignature:
-        return []
-    return [int(i) for i in data.get("ids", []) if isinstance(i, int)] if data.get("key") == key else []
-
-
-def submission(mechs: list[Mechanism], post, key: str) -> PortalSubmission:
+def submission(mechs: list[Mechanism], post) -> PortalSubmission:
     code = post.get("mechanism") or ""
     mech = next((m for m in mechs if m.code == code), None)
     return PortalSubmission(
@@ -50,7 +32,6 @@ def submission(mechs: list[Mechanism], post, key: str) -> PortalSubmission:
         contact_name=(post.get("contact_name") or "").strip(),
         contact_phone=(post.get("contact_phone") or "").strip(),
         fields=parse_fields(resident_fields(mech), post) if mech else {},
-        attachments=kept_photos(post.get("kept_photos", ""), key),
         honeypot=post.get("website") or "",
     )
 
@@ -119,5 +100,6 @@ def bind(mechs: list[Mechanism], values: dict, errors, divisions) -> dict:
             attrs={"autocomplete": "tel", "inputmode": "tel"},
         ),
         "photo_errors": by_field.get("photos", []),
+        "max_photos": settings.TAIZHANG_MAX_PHOTOS_PER_FORM,
         "other_errors": by_field.get("mechanism", []),
     }

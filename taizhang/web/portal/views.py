@@ -42,7 +42,7 @@ from taizhang.intake.portal.tickets import EXAMPLE
 from taizhang.mechanisms.registry import get_mechanism
 
 from ..report.spec import plain_errors
-from .forms import bind, posted, sign_photos, submission
+from .forms import bind, posted, submission
 
 LEDGER_PAGE = 20
 SESSION_TICKET = "portal_ticket"
@@ -68,6 +68,15 @@ def division_list() -> list[tuple[str, str]]:
     return [(d.code, ("\u3000" if d.level == "community" else "") + d.name) for d in portal_divisions()]
 
 
+def sender_address(request: HttpRequest) -> str:
+    """The sender's network address, for the hourly limit and the upload quota of anonymous senders.
+
+    The one place the portal reads it: to be switched to the shared `client_address(request)` (which
+    honours the trusted-proxy setting) when that lands.
+    """
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def new(request: HttpRequest) -> HttpResponse:
     """The submission form (GET) and its send (POST → the tracking code page)."""
     mechs = portal_mechanisms()
@@ -75,21 +84,18 @@ def new(request: HttpRequest) -> HttpResponse:
         values = {"mechanism": request.GET.get("mechanism") or mechs[0].code}
         if is_resident(request.user):
             values.update(contact_name=request.user.display_name, contact_phone=request.user.phone)
-        context = {**bind(mechs, values, [], division_list()), "key": uuid.uuid4().hex, "kept": ""}
+        context = {**bind(mechs, values, [], division_list()), "key": uuid.uuid4().hex}
         return page(request, "web/portal/new.html", {"mechanisms": mechs, **context})
     key = (request.POST.get("idempotency_key") or "").strip()[:100]
-    sub = submission(mechs, request.POST, key)
-    address = request.META.get("REMOTE_ADDR", "")
+    sub = submission(mechs, request.POST)
+    photos = request.FILES.getlist("photos")
     try:
-        case, code, _data = do_portal_submit(request.user, sub, address, key, request.FILES.getlist("photos"))
+        case, code, _data = do_portal_submit(request.user, sub, sender_address(request), key, photos)
     except ActionError as exc:
-        stored = getattr(exc, "data", None)
-        kept = sign_photos(stored.attachments if stored else sub.attachments, key)
         context = {
             **bind(mechs, posted(request.POST), plain_errors(exc.errors, request.POST), division_list()),
             "key": key or uuid.uuid4().hex,
-            "kept": kept,
-            "kept_count": len(stored.attachments if stored else sub.attachments),
+            "photos_dropped": len(photos),  # a refused form keeps no photo: they are chosen again
             "message": exc.message,
         }
         return page(request, "web/portal/new.html", {"mechanisms": mechs, **context}, status=exc.status)

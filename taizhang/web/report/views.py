@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -104,6 +105,7 @@ def form_context(request, forms, values: dict, errors=(), message: str = "", key
         "sections": bind_sections(forms, current.code, values, by_field),
         "common": common_inputs(values, by_field, divisions),
         "photo_errors": by_field.get("photos", []),
+        "max_photos": settings.TAIZHANG_MAX_PHOTOS_PER_FORM,
         "other_errors": [
             m for name, ms in by_field.items() if name in ("mechanism", "Idempotency-Key") for m in ms
         ],

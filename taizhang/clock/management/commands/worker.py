@@ -1,4 +1,4 @@
-"""`taizhang worker`: send 催办, mark overdue and escalate, as system transitions."""
+"""`taizhang worker`: send 催办, mark overdue and escalate, as system transitions; remove unused uploads."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from taizhang.clock.worker import install_signal_handlers, run_forever, run_once
+from taizhang.clock.worker import install_signal_handlers, run_forever, run_once, sweep_uploads
 
 
 class Command(BaseCommand):
-    help = "运行时限调度：到期前催办、超期标记、逐级督办（可同时运行多个，互不重复）"
+    help = (
+        "运行时限调度：到期前催办、超期标记、逐级督办，并清理长期未使用的上传附件（可同时运行多个，互不重复）"
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--once", action="store_true", help="处理一次当前到期的事项后退出")
@@ -20,7 +22,8 @@ class Command(BaseCommand):
     def handle(self, *args, once: bool, interval: float | None, **options) -> None:
         if once:
             written = run_once()
-            self.stdout.write(f"已处理，写入 {written} 条系统记录")
+            removed = sweep_uploads()
+            self.stdout.write(f"已处理，写入 {written} 条系统记录，清理 {removed} 个未使用的上传附件")
             return
         stop = threading.Event()
         install_signal_handlers(stop)

@@ -7,7 +7,7 @@
 
   var STORE = window.TaizhangDrafts.STORE;
   var MAX_SIDE = 1600; // photos are shrunk to at most 1600 px (JPEG) before they go into the draft
-  var MAX_PHOTOS = 9;
+  var MAX_PHOTOS = 9; // the server's TAIZHANG_MAX_PHOTOS_PER_FORM comes with the form (data-max-photos)
 
   // ---- Draft storage: IndexedDB (room for photos), localStorage when IndexedDB is unavailable ----
   function openDb() { return window.TaizhangDrafts.open(true); } // app.js: one place for the database
@@ -146,6 +146,7 @@
     this.form = form;
     this.key = form.getAttribute("data-draft-key");
     this.photoUrl = form.getAttribute("data-photo-url");
+    this.maxPhotos = Number(form.getAttribute("data-max-photos")) || MAX_PHOTOS;
     this.area = form.parentNode;
     this.photos = [];
     this.timer = null;
@@ -271,9 +272,9 @@
   DraftForm.prototype.addFiles = function (input) {
     var self = this, files = Array.prototype.slice.call(input.files || []);
     input.value = ""; // the photos travel with the draft, not with the form
-    if (self.photos.length + files.length > MAX_PHOTOS) {
-      self.status("最多 " + MAX_PHOTOS + " 张照片。", "bad");
-      files = files.slice(0, Math.max(0, MAX_PHOTOS - self.photos.length));
+    if (self.photos.length + files.length > self.maxPhotos) {
+      self.status("最多 " + self.maxPhotos + " 张照片。", "bad");
+      files = files.slice(0, Math.max(0, self.maxPhotos - self.photos.length));
     }
     Promise.all(files.map(shrink)).then(function (list) {
       self.photos = self.photos.concat(list);
