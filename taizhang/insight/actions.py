@@ -10,7 +10,7 @@ from taizhang.cases.models import Case
 from taizhang.cases.recording import Recorder
 from taizhang.clock.now import now as clock_now
 from taizhang.errors import ActionError, conflict, forbidden, not_found
-from taizhang.mechanisms.registry import get_registry
+from taizhang.intake.public import is_public, public_cases
 from taizhang.org.models import User
 from taizhang.org.roles import Role
 from taizhang.org.scopes import grants_of
@@ -45,7 +45,8 @@ def find_similar(
 
 
 def supported_q(user: User, case_field: str = "pk") -> Q:
-    """Rows whose case the person supports ("me too"): for `Case.objects.for_user` to OR in.
+    """Rows whose case the person supports ("me too"). Support grants no sight of a case: combine it
+    with the public rule (`taizhang.intake.public`), never with `Case.objects.for_user`.
 
     `case_field` names the case id on the filtered model ("pk" on Case itself).
     """
@@ -54,22 +55,43 @@ def supported_q(user: User, case_field: str = "pk") -> Q:
     return Q(**{f"{case_field}__in": CaseSupporter.objects.filter(user=user).values("case_id")})
 
 
-def do_metoo(user: User, ref: int | str) -> tuple[CaseSupporter, int, bool]:
-    """A resident says "me too" on an open case: (the supporter row, supporters now, created).
+def supported_cases(user: User):
+    """The public cases the person supports, for their list of 我的诉求 (shown as ledger entries)."""
+    return public_cases().filter(supported_q(user))
 
-    Any resident may support an open case of a mechanism residents may report in (the case number
-    is what the portal and the SMS show them); other cases are 404, so nothing else is revealed.
-    Supporting twice is not an error; supporting one's own case or a closed one is 409. A new
-    supporter is a change of the case: it gets a history row (`support`), written with the supporter
-    in one transaction; when staff act on the case at the same moment, the support is retried on the
-    case as they left it.
+
+def is_supporter_role(user: User) -> bool:
+    return any(g.role == Role.RESIDENT for g in grants_of(user))
+
+
+def can_metoo(user: User, case: Case) -> bool:
+    """Whether to offer 我也遇到 on this case to this person (`do_metoo` decides again)."""
+    return (
+        user.is_authenticated
+        and is_supporter_role(user)
+        and case.reporter_id != user.pk
+        and case.state_kind != "closed"
+        and is_public(case)
+    )
+
+
+def do_metoo(user: User, ref: int | str) -> tuple[CaseSupporter, int, bool]:
+    """A resident says "me too" on an open item of the public ledger: (the supporter row, supporters
+    now, created).
+
+    Any resident may support an open public case (`taizhang.intake.public`: never a petition, an
+    inspection finding or a self-check); it gives them no sight of the case beyond the public view.
+    Any other case is 404 whether it is open or closed, exactly as a number that does not exist, so
+    nothing is revealed. Supporting twice is not an error; supporting one's own case or a closed one is
+    409. A new supporter is a change of the case: it gets a history row (`support`), written with the
+    supporter in one transaction; when staff act on the case at the same moment, the support is
+    retried on the case as they left it.
     """
-    if not any(g.role == Role.RESIDENT for g in grants_of(user)):
+    if not is_supporter_role(user):
         raise forbidden("role_not_allowed", "只有居民可以附议（我也遇到）")
     lookup = {"number": ref} if isinstance(ref, str) and not ref.isdigit() else {"pk": int(ref)}
-    case = Case.objects.filter(**lookup).first()
-    mech = get_registry().mechanisms.get(case.mechanism) if case else None
-    if mech is None or Role.RESIDENT not in mech.definition.intake.roles:
+    case = public_cases().filter(**lookup).first()
+    if case is None:
         raise not_found()
     if case.state_kind == "closed":
         raise conflict("case_closed", "该诉求已办结，不能再附议")

@@ -149,6 +149,31 @@ class KpiRules(Strict):
     sign: Code | None = None
 
 
+# Case attributes a mechanism may publish besides what every public item shows (number, category,
+# public state, dates, the place cut to the community) and the form fields marked `public: true`.
+PublicAttr = Literal["title", "description", "address", "unit", "deadline", "media"]
+
+
+class PublicLocation(Strict):
+    """Coordinates shown publicly, snapped to a grid of `decimals` decimal places (3 ≈ 100 m)."""
+
+    decimals: int = Field(strict=True)
+
+
+class PublicRules(Strict):
+    """What the public ledger and every machine output (Open311 GET …) show of the mechanism's cases.
+
+    Without the block nothing of the mechanism is public.
+    """
+
+    # The channels whose items are public ([]: none, as for petitions).
+    channels: list[Code] = []
+    fields: list[PublicAttr] = []
+    location: PublicLocation | None = None  # None: no coordinates
+    # Form fields that identify a person: never shown, their values masked wherever they appear.
+    personal: list[Code] = []
+
+
 class MechanismDef(Strict):
     code: Code
     name: str = Field(min_length=1)
@@ -165,6 +190,7 @@ class MechanismDef(Strict):
     time_limits: list[Limit] = []
     supervision: list[Supervision] = []
     kpi: KpiRules | None = None
+    public: PublicRules = PublicRules()
 
 
 class PackOverride(Strict):

@@ -18,6 +18,7 @@ from taizhang.org.roles import MECHANISM_ROLES, REPORTER, SYSTEM
 
 from .errors import MechanismError, Problem
 from .schema import Condition, KpiRules, Limit, MechanismDef, PackDef, Supervision
+from .validate_public import check_public
 from .yamlfile import LinedData
 
 ATTR_LABEL = {"grade": "等级", "category": "类别", "channel": "渠道", "state": "状态"}
@@ -305,6 +306,7 @@ def validate_mechanism(lined: LinedData) -> MechanismDef:
     check_limits(mech.time_limits, mech, lined, ("time_limits",), problems)
     check_supervision(mech.supervision, mech, lined, ("supervision",), problems)
     check_kpi(mech.kpi, mech, lined, ("kpi",), problems, complete=True)
+    check_public(mech, lined, problems)
 
     if not problems:
         problems.extend(check_graph(mech, lined))

@@ -147,7 +147,11 @@ def test_query_count_does_not_grow_with_cases(world, filler):
 
 
 def test_metoo_adds_a_supporter_once(world, frozen):
-    case = demand(world, SHOP, user=world.grid_worker)
+    from taizhang.org.models import Membership, User
+
+    neighbour = User.objects.create_user(username="linju", password="x", display_name="邻居")
+    Membership.objects.create(user=neighbour, role="resident")
+    case = demand(world, SHOP, user=neighbour)
     api = ApiClient()
     api.client.force_login(world.resident)
     first = api.post(f"/cases/{case.number}/metoo")
@@ -168,27 +172,35 @@ def test_metoo_adds_a_supporter_once(world, frozen):
     assert row.actor == world.resident and row.changes == {"supporters": [0, 1]}
     assert row.from_state == row.to_state == case.state and case.version == row.seq
     assert verify_case(case) is None
-    # Its reporter sees the row by role, not the supporter's name.
+    # Its reporter sees the row by role, not the supporter's name; the supporter does not see the case.
     reporter = ApiClient()
-    reporter.client.force_login(world.grid_worker)
-    history = api.get(f"/cases/{case.number}").json()["history"]
+    reporter.client.force_login(neighbour)
+    history = reporter.get(f"/cases/{case.number}").json()["history"]
+    assert api.get(f"/cases/{case.number}").status_code == 404
     assert history[-1]["code"] == "metoo" and history[-1]["actor"] != world.resident.display_name
 
 
 def test_metoo_retries_when_staff_act_at_the_same_moment(world, frozen, monkeypatch):
     case = demand(world, SHOP, user=world.grid_worker)
-    real = actions.get_registry
+    real = actions.public_cases
     calls = []
 
-    def staff_act_meanwhile():
-        if not calls:  # an inspector's action lands after the resident's request read the case
-            calls.append(1)
-            do_transition(
-                world.inspector, case.pk, TransitionRequest(code="flag", opinion="群众反映集中，请关注")
-            )
-        return real()
+    class ReadThenStaffAct:
+        """`public_cases()` whose read is followed by an inspector's action on the case."""
 
-    monkeypatch.setattr(actions, "get_registry", staff_act_meanwhile)
+        def filter(self, **lookup):
+            self.found = real().filter(**lookup).first()
+            return self
+
+        def first(self):
+            if not calls:  # an inspector's action lands after the resident's request read the case
+                calls.append(1)
+                do_transition(
+                    world.inspector, case.pk, TransitionRequest(code="flag", opinion="群众反映集中，请关注")
+                )
+            return self.found
+
+    monkeypatch.setattr(actions, "public_cases", ReadThenStaffAct)
     _row, supporters, created = do_metoo(world.resident, case.number)
     case.refresh_from_db()
     codes = [r.code for r in case.transitions.order_by("seq")]

@@ -440,9 +440,9 @@ def test_metoo_on_the_ledger(client, world):
     assert CaseSupporter.objects.filter(case=case, user=other).exists()
     page = client.get(f"/portal/ledger/{case.number}/").content.decode()
     assert "共 1 位居民" in page and "您已表示“我也遇到”" in page
-    assert (
-        f"/portal/mine/{case.number}/" in client.get("/portal/").content.decode()
-    )  # followed under 我的诉求
+    home = client.get("/portal/").content.decode()  # followed under 我的诉求, as its public view
+    assert f"/portal/ledger/{case.number}/" in home and f"/portal/mine/{case.number}/" not in home
+    assert client.get(f"/portal/mine/{case.number}/").status_code == 404  # support opens nothing more
     client.force_login(world.dispatcher)
     client.post(url)
     assert "只有居民可以附议" in client.get(f"/portal/ledger/{case.number}/").content.decode()

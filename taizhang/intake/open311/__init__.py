@@ -42,17 +42,23 @@ know, so only the client holding it can look the request up; a retry gets the sa
 Stored data. media_url (http/https, not downloaded), address_id, email, device_id and account_id go
 into the case's `data` (media_url at `data.media_url`, the rest under `data.open311`).
 
-Reading. GET requests, requests/{id} and servicerequestupdates need no key and never show personal
-data: no reporter, no caller name or phone, no email. service_request_id is the case number.
-status is `closed` for states of kind closed, else `open`; status_notes the last public history
-row's (public) name and opinion; agency_responsible the responsible unit's name; expected_datetime
-the current deadline (due_at); service_notice the state's public name. Dates are ISO 8601 with the
-offset (+08:00). GET requests defaults to the 90 days before end_date (or now), newest first, at most
-1000 rows.
+Reading. GET requests, requests/{id} and servicerequestupdates need no key, so they show exactly what
+the public ledger shows (`taizhang.intake.public`, rules in each mechanism's `public:` block): only
+public items (no petition, no 企业自查 or 专项检查 finding; any other number is 404 like one that does
+not exist), every text redacted with the people the case names masked, no reporter, caller, phone,
+e-mail or media_url unless the mechanism publishes it. service_request_id is the case number. status
+is `closed` for states of kind closed, else `open`; status_notes the last history row the ledger
+shows, by its (public) name with the texts the ledger shows of it (a closing statement, the answer, a
+rating comment — never other staff opinions); description the redacted report; address the place cut
+to the community (the redacted address where the mechanism publishes `address`); lat/long rounded to
+the mechanism's `public.location.decimals`; agency_responsible the responsible unit's name and
+expected_datetime the current deadline where published (`unit`, `deadline`); service_notice the
+state's public name. Dates are ISO 8601 with the offset (+08:00). GET requests defaults to the 90 days
+before end_date (or now), newest first, at most 1000 rows.
 
 servicerequestupdates (the FixMyStreet extension): `updated_after` (exclusive; or FixMyStreet's
 `start_date`, inclusive) is required, with optional end_date, service_request_id and
-jurisdiction_id. One update per public history row, oldest first, at most 1000; update_id is the
+jurisdiction_id. One update per history row the ledger shows, oldest first, at most 1000; update_id is the
 row's hash. When the limit cuts a run of rows with the same timestamp, that run is left out whole,
 so `updated_after=<last updated_datetime>` loses nothing.
 

@@ -1,4 +1,10 @@
-"""Reading service requests and their updates: filters, bounded queries, the public record of a case."""
+"""Reading service requests and their updates: filters, bounded queries, the public record of a case.
+
+Everything here is public (no key is needed), so it is the public ledger's content in Open311's shape:
+the cases `taizhang.intake.public` calls public, their fields from `public_items` (redacted, places cut
+to the community, coordinates as precise as the mechanism publishes), and of their history the rows
+and texts the ledger shows (`progress.public_row`), redacted the same way.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,9 @@ from taizhang.clock.now import now as clock_now
 from taizhang.mechanisms.registry import get_mechanism
 from taizhang.org.models import Division
 
+from ..portal.progress import PublicRow, public_row, shown_rows_q
+from ..portal.redact import names_in, redact_text
+from ..public import public_cases, public_items, public_q
 from .keys import case_of_token
 from .render import Open311Error, w3c
 from .services import Service, all_services
@@ -55,18 +64,15 @@ def jurisdiction_of(code: str) -> Division | None:
 
 
 def open311_cases() -> QuerySet[Case]:
-    """Cases of the mechanisms offered as services, with what a record needs (no per-row queries)."""
+    """The public cases of the mechanisms offered as services, with what a record needs: the related
+    rows `public_items` reads and the id of the last history row the public sees (`note_id`)."""
     mechanisms = sorted({s.mech.code for s in all_services()})
-    last_public = Transition.objects.filter(case=OuterRef("pk"), public=True).order_by("-seq")
+    last_shown = Transition.objects.filter(shown_rows_q(), case=OuterRef("pk")).order_by("-seq")
     return (
-        Case.objects.filter(mechanism__in=mechanisms)
-        .select_related("unit")
-        .annotate(
-            note_kind=Subquery(last_public.values("kind")[:1]),
-            note_code=Subquery(last_public.values("code")[:1]),
-            note_name=Subquery(last_public.values("name")[:1]),
-            note_opinion=Subquery(last_public.values("opinion")[:1]),
-        )
+        public_cases()
+        .filter(mechanism__in=mechanisms)
+        .select_related("division", "unit", "reporter")
+        .annotate(note_id=Subquery(last_shown.values("pk")[:1]))
     )
 
 
@@ -125,14 +131,17 @@ def filter_services(qs: QuerySet[Case], services: list[Service]) -> QuerySet[Cas
     return qs.filter(cond)
 
 
-def note(kind: str | None, name: str | None, opinion: str | None, mech_code: str, code: str | None) -> str:
-    """The public text of a history row: its (public) name, and the opinion unless it is the report."""
-    mech = get_mechanism(mech_code)
-    t = mech.transitions.get(code or "")
-    label = (t.public_name if t and t.public_name and kind == "transition" else None) or name or ""
-    if opinion and kind != "create":
-        return f"{label}：{opinion}"
-    return label
+def note(t: Transition, names: list[str]) -> str:
+    """A history row as Open311 tells it: its (public) name, then the texts the ledger shows of it
+    (a closing statement, a public field such as the answer, a rating comment), redacted."""
+    mech = get_mechanism(t.case.mechanism)
+    row: PublicRow | None = public_row(mech, t, lambda text: redact_text(text, names))
+    if row is None:  # the query asked for shown rows only: nothing to say
+        return ""
+    definition = mech.transitions.get(t.code)
+    label = (definition.public_name if definition and t.kind == "transition" else None) or t.name
+    texts = [text for _label, text in row.texts] if t.kind != "create" else []
+    return f"{label}：{'；'.join(texts)}" if texts else label
 
 
 def public_state(mech_code: str, state: str) -> str:
@@ -146,40 +155,36 @@ def status_of(mech_code: str, state: str) -> str:
     return "closed" if definition is not None and definition.kind == "closed" else "open"
 
 
-def number(value: Any) -> float | None:
-    return float(value) if value is not None else None
-
-
-def request_data(case: Case) -> dict[str, Any]:
-    """The public record of a case: no reporter, no caller, no contact data."""
-    mech = get_mechanism(case.mechanism)
-    data = case.data or {}
-    return {
-        "service_request_id": case.number,
-        "status": "closed" if case.state_kind == "closed" else "open",
-        "status_notes": note(
-            getattr(case, "note_kind", None),
-            getattr(case, "note_name", None),
-            getattr(case, "note_opinion", None),
-            case.mechanism,
-            getattr(case, "note_code", None),
+def requests_data(cases: list[Case]) -> list[dict[str, Any]]:
+    """The public records of cases from `open311_cases` (two queries: places and status notes)."""
+    rows = Transition.objects.select_related("case__reporter").in_bulk(
+        [c.note_id for c in cases if c.note_id]
+    )
+    out = []
+    for case, item in zip(cases, public_items(cases), strict=True):
+        t = rows.get(case.note_id)
+        out.append(
+            {
+                "service_request_id": item.number,
+                "status": "closed" if item.state_kind == "closed" else "open",
+                "status_notes": (note(t, names_in(case)) if t is not None else "") or None,
+                "service_name": item.category_name,
+                "service_code": f"{item.mechanism}.{item.category}",
+                "description": item.description,
+                "agency_responsible": item.unit,
+                "service_notice": item.state_name,
+                "requested_datetime": w3c(item.created_at),
+                "updated_datetime": w3c(item.updated_at),
+                "expected_datetime": w3c(item.due_at),
+                "address": item.address or item.place or None,
+                "address_id": item.address_id,
+                "zipcode": None,
+                "lat": item.lat,
+                "long": item.lon,
+                "media_url": item.media_url,
+            }
         )
-        or None,
-        "service_name": mech.choice_name("category", case.category),
-        "service_code": f"{case.mechanism}.{case.category}",
-        "description": case.description or None,
-        "agency_responsible": case.unit.name if case.unit_id else None,
-        "service_notice": public_state(case.mechanism, case.state),
-        "requested_datetime": w3c(case.created_at),
-        "updated_datetime": w3c(case.updated_at),
-        "expected_datetime": w3c(case.due_at),
-        "address": case.address or None,
-        "address_id": (data.get("open311") or {}).get("address_id"),
-        "zipcode": None,
-        "lat": number(case.lat),
-        "long": number(case.lon),
-        "media_url": data.get("media_url"),
-    }
+    return out
 
 
 def get_request(ref: str) -> Case:
@@ -219,39 +224,30 @@ def find_updates(q: UpdateQuery) -> list[dict[str, Any]]:
     if q.end_date.strip():
         rows = rows.filter(created_at__lte=parse_when(q.end_date, "end_date"))
     mechanisms = sorted({s.mech.code for s in all_services()})
-    rows = rows.filter(public=True, case__mechanism__in=mechanisms)
+    rows = rows.filter(shown_rows_q(), public_q("case__"), case__mechanism__in=mechanisms)
     ids = id_list(q.service_request_id, "service_request_id")
     if ids:
         rows = rows.filter(case__number__in=ids)
     division = jurisdiction_of(q.jurisdiction_id)
     if division is not None:
         rows = rows.filter(case__division__path__startswith=division.path)
-    values = list(
-        rows.order_by("created_at", "case_id", "seq").values(
-            "hash",
-            "kind",
-            "code",
-            "name",
-            "opinion",
-            "to_state",
-            "created_at",
-            "case__number",
-            "case__mechanism",
-        )[: MAX_ROWS + 1]
+    found = list(
+        rows.select_related("case__reporter").order_by("created_at", "case_id", "seq")[: MAX_ROWS + 1]
     )
-    if len(values) > MAX_ROWS:
-        values = values[:MAX_ROWS]
-        last = values[-1]["created_at"]
-        trimmed = [v for v in values if v["created_at"] != last]
-        values = trimmed or values  # a whole page at one instant cannot be split better
+    if len(found) > MAX_ROWS:
+        found = found[:MAX_ROWS]
+        last = found[-1].created_at
+        trimmed = [t for t in found if t.created_at != last]
+        found = trimmed or found  # a whole page at one instant cannot be split better
+    names: dict[int, list[str]] = {}
     return [
         {
-            "update_id": v["hash"],
-            "service_request_id": v["case__number"],
-            "status": status_of(v["case__mechanism"], v["to_state"]),
-            "updated_datetime": w3c(v["created_at"]),
-            "description": note(v["kind"], v["name"], v["opinion"], v["case__mechanism"], v["code"]),
+            "update_id": t.hash,
+            "service_request_id": t.case.number,
+            "status": status_of(t.case.mechanism, t.to_state),
+            "updated_datetime": w3c(t.created_at),
+            "description": note(t, names.setdefault(t.case_id, names_in(t.case))),
             "media_url": None,
         }
-        for v in values
+        for t in found
     ]

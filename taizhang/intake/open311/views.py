@@ -134,7 +134,7 @@ def service_requests(request: HttpRequest, fmt: str) -> HttpResponse:
         ]
         return respond(fmt, "service_requests", body, status=201 if created else 200)
     cases = reqs.find_requests(params(request.GET, reqs.RequestQuery))
-    return respond(fmt, "service_requests", [reqs.request_data(c) for c in cases])
+    return respond(fmt, "service_requests", reqs.requests_data(cases))
 
 
 def notice(case: Any) -> str:
@@ -147,7 +147,7 @@ def notice(case: Any) -> str:
 
 @endpoint("GET")
 def service_request(request: HttpRequest, fmt: str, ref: str) -> HttpResponse:
-    return respond(fmt, "service_requests", [reqs.request_data(reqs.get_request(ref))])
+    return respond(fmt, "service_requests", reqs.requests_data([reqs.get_request(ref)]))
 
 
 @endpoint("GET")

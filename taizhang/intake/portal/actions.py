@@ -207,7 +207,7 @@ def track(code: str) -> Case:
 
 
 def my_cases(user):
-    """A signed-in resident's own cases and those they support (我也遇到), newest first."""
+    """A signed-in resident's own cases, newest first (those they support are read on the ledger)."""
     if not is_resident(user):
         return Case.objects.none()
     return Case.objects.for_user(user).select_related("division").order_by("-created_at")

@@ -1,9 +1,10 @@
 """The public ledger (为民办事台账): what was asked and what was done, for everybody, redacted.
 
-It lists the cases of the portal's mechanisms (`portal_mechanisms`): by default those handled
-(a state of kind closed), or those in progress, where a signed-in resident can say "我也遇到" instead of
-filing the same problem again. Duplicates merged into another case are left out (their master is
-listed). Every text goes through `redact.redact_text` and places are cut to the community.
+It lists the public cases (`taizhang.intake.public`: the mechanism file's `public:` block decides):
+by default those handled (a state of kind closed), or those in progress, where a signed-in resident
+can say "我也遇到" instead of filing the same problem again. Duplicates merged into another case are
+left out of the list (their master is listed). What a row shows is `public.public_items`: redacted,
+places cut to the community — the same as Open311 and every other public output.
 """
 
 from __future__ import annotations
@@ -18,15 +19,15 @@ from django.utils.translation import gettext_lazy as _
 
 from taizhang.cases.models import Case
 from taizhang.errors import FieldError
+from taizhang.mechanisms.registry import Mechanism, get_registry
 from taizhang.org.models import Division
 
-from .actions import portal_mechanisms
-from .progress import field_choice, names_in, public_state
-from .redact import place_names, public_place, redact_text
+from ..public import PublicItem, public_cases, public_items
 
 STATUSES = {"done": _("已办结"), "open": _("办理中")}
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 EXCERPT = 120
+RELATED = ("division", "unit", "reporter")  # what `public_items` reads of each case
 
 
 @dataclass
@@ -61,10 +62,15 @@ def parse_ledger_query(params) -> LedgerQuery:
     return q
 
 
+def public_mechanisms() -> list[Mechanism]:
+    """Mechanisms with public items (some channel in their `public:` block), in registry order."""
+    return [m for m in get_registry().mechanisms.values() if m.definition.public.channels]
+
+
 def kind_options() -> list[tuple[str, str]]:
-    """(value, label) of the type filter: each mechanism, then its categories."""
+    """(value, label) of the type filter: each public mechanism, then its categories."""
     out = []
-    for mech in portal_mechanisms():
+    for mech in public_mechanisms():
         out.append((mech.code, f"{mech.name}（全部）"))
         out += [(f"{mech.code}.{c.code}", f"{mech.name} · {c.name}") for c in mech.definition.categories]
     return out
@@ -77,8 +83,8 @@ def division_options() -> list[tuple[str, str, str]]:
 
 
 def ledger_base() -> QuerySet[Case]:
-    """The cases the ledger may show at all: portal mechanisms, not merged into another case."""
-    return Case.objects.filter(mechanism__in=[m.code for m in portal_mechanisms()], merged_into__isnull=True)
+    """The cases the ledger lists: the public ones, not merged into another case."""
+    return public_cases().filter(merged_into__isnull=True)
 
 
 def month_range(month: str) -> tuple[datetime, datetime]:
@@ -91,7 +97,7 @@ def month_range(month: str) -> tuple[datetime, datetime]:
 
 def ledger_cases(q: LedgerQuery) -> QuerySet[Case]:
     """The filtered ledger, newest first (handled: by 办结 time; in progress: by 受理 time)."""
-    qs = ledger_base().select_related("division", "reporter").annotate(supporters_count=Count("supporters"))
+    qs = ledger_base().select_related(*RELATED).annotate(supporters_count=Count("supporters"))
     if q.status == "done":
         qs = qs.filter(state_kind="closed").order_by("-closed_at", "-pk")
     else:
@@ -108,59 +114,19 @@ def ledger_cases(q: LedgerQuery) -> QuerySet[Case]:
     return qs
 
 
-@dataclass
-class LedgerRow:
-    number: str
-    title: str
-    mechanism_name: str
-    category_name: str
-    place: str
-    created_at: datetime
-    closed_at: datetime | None
-    state_name: str
-    state_kind: str
-    reply: str
-    satisfaction: str
-    supporters: int
-
-
-def ledger_rows(cases: list[Case]) -> list[LedgerRow]:
-    """Redacted rows for a page of the ledger (one query for the places of the whole page)."""
-    from taizhang.mechanisms.registry import get_mechanism
-
-    names = place_names(c.division.path for c in cases)
-    rows = []
-    for c in cases:
-        mech = get_mechanism(c.mechanism)
-        people = names_in(c)
-        data = c.data or {}
-        reply_def = mech.fields.get("reply")
-        reply = str(data.get("reply") or "") if reply_def is not None and reply_def.public else ""
-        reply = redact_text(reply, people)
-        rows.append(
-            LedgerRow(
-                number=c.number,
-                title=redact_text(c.title, people),
-                mechanism_name=mech.name,
-                category_name=mech.choice_name("category", c.category),
-                place=public_place(c.division.path, names),
-                created_at=c.created_at,
-                closed_at=c.closed_at,
-                state_name=public_state(mech, c.state),
-                state_kind=c.state_kind,
-                reply=reply[:EXCERPT] + ("…" if len(reply) > EXCERPT else ""),
-                satisfaction=field_choice(mech, "satisfaction", data.get("satisfaction")),
-                supporters=getattr(c, "supporters_count", 0),
-            )
-        )
+def ledger_rows(cases: list[Case]) -> list[PublicItem]:
+    """The public items of a page of the ledger, the reply cut to an excerpt."""
+    rows = public_items(cases)
+    for row in rows:
+        row.reply = row.reply[:EXCERPT] + ("…" if len(row.reply) > EXCERPT else "")
     return rows
 
 
 def ledger_case(number: str) -> Case | None:
-    """One case of the ledger by number (None when the ledger does not show it)."""
+    """One public case by number (None when the public may not see it; a merged duplicate is shown)."""
     return (
-        ledger_base()
-        .select_related("division", "reporter")
+        public_cases()
+        .select_related(*RELATED)
         .annotate(supporters_count=Count("supporters"))
         .filter(number=number)
         .first()

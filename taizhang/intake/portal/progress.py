@@ -8,15 +8,17 @@ own comment. In the public ledger every text is redacted as well.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from taizhang.cases.models import Case, Transition
-from taizhang.mechanisms.registry import Mechanism, get_mechanism
+from taizhang.mechanisms.registry import Mechanism, get_mechanism, get_registry
 
-from .redact import redact_text
+from .redact import names_in, redact_text
 
 RATE_CODE = "rate"
 
@@ -74,64 +76,96 @@ def field_choice(mech: Mechanism, name: str, code) -> str:
     return next((c.name for c in definition.choices if c.code == code), str(code))
 
 
-def names_in(case: Case) -> list[str]:
-    """People the case names: masked wherever they appear in public text."""
-    data = case.data or {}
-    contact = data.get("portal_contact") or {}
-    names = [data.get("caller_name") or "", contact.get("name") or ""]
-    if case.reporter_id and case.reporter is not None:
-        names.append(case.reporter.display_name or "")
-    return [n for n in names if n]
+def shown_keys(mech: Mechanism) -> list[str]:
+    """The `changes` keys of the mechanism's public form fields: a row recording one is public work."""
+    return [f"fields.{f.name}" for f in mech.definition.fields if f.public]
+
+
+def shown_rows_q(prefix: str = "") -> Q:
+    """History rows the public sees, as a filter (`prefix`: "transitions__" from a case …); the same
+    rule as `public_row`: public rows that are the report, move the case, record a public field or rate
+    the answer. 催办, reminders and 协办反馈 are internal work."""
+    p = prefix
+    q = (
+        Q(**{f"{p}kind": "create"})
+        | ~Q(**{f"{p}to_state": F(f"{p}from_state")})
+        | Q(**{f"{p}code": RATE_CODE})
+    )
+    for mech in get_registry().mechanisms.values():
+        keys = shown_keys(mech)
+        if keys:
+            q |= Q(**{f"{p}case__mechanism": mech.code, f"{p}changes__has_any_keys": keys})
+    return Q(**{f"{p}public": True}) & q
+
+
+def public_row(
+    mech: Mechanism, t: Transition, shown: Callable[[str], str], *, description: str = "", rated: str = ""
+) -> PublicRow | None:
+    """The public view of one history row (None when the public does not see it, see `shown_rows_q`).
+
+    `shown` prepares every text (redaction in public outputs); `description` is the report's text as
+    the public may read it; `rated` the 满意度 as of this row.
+    """
+    changes = t.changes or {}
+    moved = t.to_state != t.from_state
+    if not t.public or not (
+        t.kind == "create" or moved or t.code == RATE_CODE or set(changes) & set(shown_keys(mech))
+    ):
+        return None
+    definition = mech.transitions.get(t.code)
+    if t.kind == "create":
+        label = _("提交")
+    else:
+        label = (definition.public_name or definition.name) if definition else t.name
+    row = PublicRow(at=t.created_at, label=label, state=public_state(mech, t.to_state), kind=t.kind)
+    if t.kind == "create" and description:
+        row.texts.append((_("内容"), shown(description)))
+    for name, flabel, value in public_field_values(mech, changes):
+        if name == "satisfaction":
+            row.rating, row.rating_label = value, _("回访满意度")
+        else:
+            row.texts.append((flabel, shown(value)))
+    closing = moved and mech.states.get(t.to_state) is not None and mech.states[t.to_state].kind == "closed"
+    if t.opinion and t.kind != "create" and (closing or t.code == RATE_CODE):
+        row.texts.append((_("评价意见") if t.code == RATE_CODE else _("办理结果"), shown(t.opinion)))
+    if t.code == RATE_CODE:
+        row.rating, row.rating_label = field_choice(mech, "satisfaction", rated), _("群众评价")
+    return row
 
 
 def public_case(case: Case, rows: list[Transition], *, redact: bool) -> PublicCase:
-    """The public view of a case from its history rows (all of them, ordered by seq; only public ones show)."""
+    """The public view of a case from its history rows (all of them, ordered by seq; only public ones show).
+
+    `redact`: the public's view (the ledger): texts redacted, the title and description only when the
+    mechanism publishes them. Without it, the view of the reporter or the holder of the tracking code.
+    """
     mech = get_mechanism(case.mechanism)
     names = names_in(case) if redact else []
+    published = set(mech.definition.public.fields) if redact else {"title", "description"}
 
     def shown(text: str) -> str:
         return redact_text(text, names) if redact else text
 
+    title = case.title if "title" in published else mech.choice_name("category", case.category)
+    description = case.description if "description" in published else ""
     out: list[PublicRow] = []
     rating: PublicRow | None = None
     rated = ""  # 满意度 as of each row: a rating equal to the value before it leaves no change in the row
     for t in rows:
         change = (t.changes or {}).get("fields.satisfaction")
         rated = change[1] if change else rated
-        if not t.public:
+        row = public_row(mech, t, shown, description=description, rated=rated)
+        if row is None:
             continue
-        definition = mech.transitions.get(t.code)
-        values = public_field_values(mech, t.changes or {})
-        moved = t.to_state != t.from_state
-        if t.kind == "create":
-            label = _("提交")
-        elif not (moved or values or t.code == RATE_CODE):
-            continue  # 催办, reminders, 协办反馈: internal work
-        else:
-            label = (definition.public_name or definition.name) if definition else t.name
-        row = PublicRow(at=t.created_at, label=label, state=public_state(mech, t.to_state), kind=t.kind)
-        if t.kind == "create" and case.description:
-            row.texts.append((_("内容"), shown(case.description)))
-        for name, flabel, value in values:
-            if name == "satisfaction":
-                row.rating, row.rating_label = value, _("回访满意度")
-            else:
-                row.texts.append((flabel, shown(value)))
-        closing = (
-            moved and mech.states.get(t.to_state) is not None and mech.states[t.to_state].kind == "closed"
-        )
-        if t.opinion and t.kind != "create" and (closing or t.code == RATE_CODE):
-            row.texts.append((_("评价意见") if t.code == RATE_CODE else _("办理结果"), shown(t.opinion)))
         if t.code == RATE_CODE:
-            row.rating, row.rating_label = field_choice(mech, "satisfaction", rated), _("群众评价")
             rating = row
         out.append(row)
     data = case.data or {}
     reply_def = mech.fields.get("reply")
     return PublicCase(
         case=case,
-        title=shown(case.title),
-        description=shown(case.description),
+        title=shown(title),
+        description=shown(description),
         mechanism_name=mech.name,
         category_name=mech.choice_name("category", case.category),
         state_name=public_state(mech, case.state),

@@ -41,13 +41,33 @@ def mask_name(name: str) -> str:
 
 
 def redact_text(text: str, names: Iterable[str] = ()) -> str:
-    """The text with personal data masked; `names` are people the case names (masked wherever they occur)."""
+    """The text with personal data masked; `names` are what the case says identifies people (names,
+    phone numbers …), masked wherever they occur."""
     if not text:
         return ""
-    out = text
-    for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
-        out = out.replace(name, mask_name(name))
-    out = EMAIL.sub(lambda m: m.group(0)[:1] + "***@***", out)
+    known = sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True)
+    # Names before the patterns (联系人王小明确认 keeps 确认); what the patterns mask themselves (phone
+    # numbers, e-mail addresses) is left to them, which mask it more readably (139****5678).
+    out = mask_known(text, [n for n in known if mask_patterns(n) == n])
+    out = mask_patterns(out)
+    return mask_known(out, known)  # whatever the patterns left of a known value
+
+
+def mask_known(text: str, names: list[str]) -> str:
+    """Each known value masked wherever it occurs; a number (a phone) however it is spaced or split."""
+    for name in names:
+        digits = re.sub(r"[\s()+-]", "", name)
+        if digits.isdigit() and len(digits) >= 5:
+            spaced = re.compile(r"[\s()-]*".join(digits))
+            text = spaced.sub(MASK * 4 + digits[-2:], text)
+        else:
+            text = text.replace(name, mask_name(name))
+    return text
+
+
+def mask_patterns(text: str) -> str:
+    """What the patterns find: e-mail, ID, phone, card and plate numbers, house numbers, introduced names."""
+    out = EMAIL.sub(lambda m: m.group(0)[:1] + "***@***", text)
     out = ID_NUMBER.sub(lambda m: (m.group(1) or m.group(3)) + MASK * 8 + (m.group(2) or m.group(4)), out)
     out = MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", out)
     out = LANDLINE.sub(lambda m: f"{m.group(1)}-****{m.group(2)}", out)
@@ -55,8 +75,27 @@ def redact_text(text: str, names: Iterable[str] = ()) -> str:
     out = PLATE.sub(lambda m: f"{m.group(1)}{m.group(2)}·***{m.group(3)}", out)
     out = HOUSE_NUMBER.sub(MASK, out)
     out = INTRODUCED_NAME.sub(lambda m: m.group(1) + mask_name(m.group(2)), out)
-    out = TITLED_NAME.sub(lambda m: m.group(1) + MASK * len(m.group(2)), out)
-    return out
+    return TITLED_NAME.sub(lambda m: m.group(1) + MASK * len(m.group(2)), out)
+
+
+# Contact data the intake channels keep beside the form fields: (key in the case's data, its entries).
+CONTACT_DATA = (("portal_contact", ("name", "phone")), ("open311", ("name", "phone", "email")))
+
+
+def names_in(case) -> list[str]:
+    """What the case holds that identifies people, masked wherever it appears in public text: the
+    mechanism's personal fields (`public.personal`), the channels' contact data, the reporter."""
+    from taizhang.mechanisms.registry import get_registry
+
+    data = case.data or {}
+    mech = get_registry().mechanisms.get(case.mechanism)
+    values = [data.get(name) for name in (mech.definition.public.personal if mech else ())]
+    for key, entries in CONTACT_DATA:
+        kept = data.get(key) if isinstance(data.get(key), dict) else {}
+        values += [kept.get(entry) for entry in entries]
+    if case.reporter_id and case.reporter is not None:
+        values += [case.reporter.display_name, case.reporter.phone]
+    return [str(v) for v in values if v not in (None, "")]
 
 
 def public_place(path: str, names: dict[str, tuple[str, str]]) -> str:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from taizhang.errors import ActionError
-from taizhang.insight.actions import do_metoo
+from taizhang.insight.actions import can_metoo, do_metoo, supported_cases
 from taizhang.intake.portal.actions import (
     can_rate,
     do_portal_submit,
@@ -29,6 +29,7 @@ from taizhang.intake.portal.actions import (
     track,
 )
 from taizhang.intake.portal.ledger import (
+    RELATED,
     STATUSES,
     division_options,
     kind_options,
@@ -39,6 +40,7 @@ from taizhang.intake.portal.ledger import (
 )
 from taizhang.intake.portal.progress import public_case, public_rows, public_state
 from taizhang.intake.portal.tickets import EXAMPLE
+from taizhang.intake.public import public_items
 from taizhang.mechanisms.registry import get_mechanism
 
 from ..report.spec import plain_errors
@@ -54,11 +56,21 @@ def page(request, template: str, context: dict, status: int = 200) -> HttpRespon
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """What a resident can do here, and a signed-in resident's own demands."""
+    """What a resident can do here, a signed-in resident's own demands and, as ledger entries (the
+    public view), those they said 我也遇到 to."""
     mine = []
     if is_resident(request.user):
         for case in my_cases(request.user)[:20]:
-            mine.append({"case": case, "state": public_state(get_mechanism(case.mechanism), case.state)})
+            state = public_state(get_mechanism(case.mechanism), case.state)
+            url = reverse("portal:mine", args=[case.number])
+            mine.append({"case": case, "title": case.title, "state": state, "url": url, "own": True})
+        supported = list(supported_cases(request.user).select_related(*RELATED).order_by("-created_at")[:20])
+        for case, item in zip(supported, public_items(supported), strict=True):
+            url = reverse("portal:ledger_case", args=[case.number])
+            mine.append(
+                {"case": case, "title": item.title, "state": item.state_name, "url": url, "own": False}
+            )
+        mine = sorted(mine, key=lambda m: m["case"].created_at, reverse=True)[:20]
     return page(
         request, "web/portal/home.html", {"mechanisms": portal_mechanisms(), "mine": mine, "example": EXAMPLE}
     )
@@ -126,9 +138,7 @@ def progress_context(request, case, *, code: str = "", code_holder: bool) -> dic
         "code": code,
         "can_rate": rate is not None and can_rate(request.user, case, code_holder=code_holder),
         "rating_choices": choices,
-        "can_metoo": is_resident(request.user)
-        and case.reporter_id != request.user.pk
-        and case.state_kind != "closed",
+        "can_metoo": can_metoo(request.user, case),
     }
 
 
@@ -237,7 +247,7 @@ def ledger_detail(request: HttpRequest, number: str) -> HttpResponse:
     context = {
         "view": view,
         "row": rows[0],
-        "can_metoo": case.state_kind != "closed",
+        "can_metoo": case.state_kind != "closed",  # the form is offered to all; do_metoo decides
         "supported": is_resident(request.user) and case.supporters.filter(user=request.user).exists(),
     }
     return page(request, "web/portal/ledger_case.html", context)
