@@ -318,6 +318,8 @@ AXES_LOCKOUT_CALLABLE = "taizhang.web.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "taizhang.web.client.client_address"
 AXES_RESET_ON_SUCCESS = False  # taizhang.web.lockout clears only the account's own failures on success
 AXES_DISABLE_ACCESS_LOG = True  # failures are what is counted; successful log-ins are not kept
+# Masked in the stored attempts and the logs: besides axes' own, a wrong Open311 POST's key and contact data.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "api_key", "first_name", "last_name", "phone", "email"]
 
 # The client's address (per-address limits: log-in, tokens, the portal): REMOTE_ADDR, unless requests
 # come through reverse proxies listed in TAIZHANG_TRUSTED_PROXIES that set TAIZHANG_TRUSTED_PROXY_HEADER.

@@ -41,13 +41,21 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
     return response
 
 
-def too_many_attempts() -> ActionError:
+class TooManyAttempts(ActionError):
+    """429 `too_many_attempts`; the API adds `Retry-After: retry_after` (seconds)."""
+
+    retry_after: int = 0
+
+
+def too_many_attempts() -> TooManyAttempts:
     minutes = cooloff_minutes()
-    return ActionError(
+    error = TooManyAttempts(
         "too_many_attempts",
         f"该地址的认证失败次数过多，已暂停 {minutes} 分钟；请确认接口令牌后再试",
         429,
     )
+    error.retry_after = minutes * 60
+    return error
 
 
 TOKEN_CREDENTIALS = get_credentials(None)  # a token names no account: counted per address

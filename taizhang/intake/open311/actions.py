@@ -14,15 +14,14 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.utils import timezone
 
 from taizhang.cases.create import CaseInput, do_create_case
 from taizhang.cases.models import Case
 from taizhang.errors import ActionError
-from taizhang.org.models import ApiToken, Division, User
+from taizhang.org.models import Division, User
 from taizhang.org.roles import Role
 from taizhang.org.scopes import grants_of, roles_over
-from taizhang.web.api.auth import TOUCH_EVERY, hash_token
+from taizhang.web.api.auth import user_for_token
 
 from .locate import locate
 from .render import Open311Error
@@ -66,21 +65,15 @@ class Open311Post:
     attributes: dict[str, str | list[str]] = field(default_factory=dict)
 
 
-def authenticate(api_key: str) -> User:
-    """The active person behind a taizhang API token; 403 for a missing, unknown or revoked key."""
+def authenticate(request, api_key: str) -> User:
+    """The active person behind a taizhang API token; 403 for a missing, unknown or revoked key, 429 for
+    an address locked out by wrong keys (counted with the API's Bearer tokens: taizhang.web.lockout)."""
     if not api_key:
         raise Open311Error(403, "缺少 api_key")
-    row = (
-        ApiToken.objects.select_related("user")
-        .filter(token_hash=hash_token(api_key), revoked=False, user__is_active=True)
-        .first()
-    )
-    if row is None:
+    user = user_for_token(request, api_key)
+    if user is None:
         raise Open311Error(403, "api_key 无效或已停用")
-    now = timezone.now()
-    if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-    return row.user
+    return user
 
 
 def resolve_jurisdiction(user: User, code: str) -> Division:
@@ -219,12 +212,11 @@ def build_input(
     return data, extra
 
 
-def do_open311_create(post: Open311Post) -> tuple[Case, bool, str]:
-    """File an Open311 POST as a case once; returns (case, created, token).
+def do_open311_create(user: User, post: Open311Post) -> tuple[Case, bool, str]:
+    """File an Open311 POST as a case once for `user` (see `authenticate`); returns (case, created, token).
 
     A retry with the same parameters and key returns the first case with created=False.
     """
-    user = authenticate(post.api_key.strip())
     check_post(post)
     service = get_service(post.service_code)
     jurisdiction = resolve_jurisdiction(user, post.jurisdiction_id.strip())

@@ -41,6 +41,7 @@ from taizhang.intake.portal.progress import public_case, public_rows, public_sta
 from taizhang.intake.portal.tickets import EXAMPLE
 from taizhang.mechanisms.registry import get_mechanism
 
+from ..client import client_address
 from ..report.spec import plain_errors
 from .forms import bind, posted, sign_photos, submission
 
@@ -79,7 +80,7 @@ def new(request: HttpRequest) -> HttpResponse:
         return page(request, "web/portal/new.html", {"mechanisms": mechs, **context})
     key = (request.POST.get("idempotency_key") or "").strip()[:100]
     sub = submission(mechs, request.POST, key)
-    address = request.META.get("REMOTE_ADDR", "")
+    address = client_address(request)
     try:
         case, code, _data = do_portal_submit(request.user, sub, address, key, request.FILES.getlist("photos"))
     except ActionError as exc:
