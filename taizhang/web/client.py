@@ -45,7 +45,8 @@ def client_address(request: HttpRequest) -> str:
     remote = request.META.get("REMOTE_ADDR", "") or ""
     header = getattr(settings, "TAIZHANG_TRUSTED_PROXY_HEADER", "")
     networks = _networks(tuple(getattr(settings, "TAIZHANG_TRUSTED_PROXIES", ())))
-    if not header or not networks or not _trusted(_address(remote), networks):
+    # A unix-socket connection has no address and can only come from this machine: a local proxy.
+    if not header or not networks or not (remote == "" or _trusted(_address(remote), networks)):
         return remote
     meta_key = "HTTP_" + header.upper().replace("-", "_")
     hops = [h for h in request.META.get(meta_key, "").split(",") if h.strip()]

@@ -184,6 +184,7 @@ def behind_proxy(settings):
         ("10.0.0.2", "10.0.0.7, 10.0.0.5", "10.0.0.7"),  # all proxies: the request began inside
         ("198.51.100.1", "203.0.113.9", "198.51.100.1"),  # not from a trusted proxy: the header is ignored
         ("fd00::1", "203.0.113.9", "203.0.113.9"),
+        ("", "203.0.113.9", "203.0.113.9"),  # a unix socket: only a local proxy can connect
     ],
 )
 def test_the_client_address_behind_trusted_proxies(behind_proxy, remote, forwarded, client):
