@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tempfile
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -111,6 +116,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",  # the Content-Security-Policy on every response (web security below)
+    # Last: turns a log-in that hit the failure limit into the lock-out page (web security below).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "taizhang.urls"
@@ -282,4 +290,88 @@ if MEDIA_ROOT.resolve() == STATIC_ROOT.resolve() or STATIC_ROOT.resolve() in MED
     raise ImproperlyConfigured(
         f"TAIZHANG_MEDIA_ROOT={str(MEDIA_ROOT)!r}: must not be inside TAIZHANG_STATIC_ROOT ({STATIC_ROOT}), "
         "which is served to anybody"
+    )
+
+# -- Web security (#12): Content-Security-Policy, failed log-in limits, the client's address ------------------
+
+
+def env_header(name: str) -> str:
+    """An HTTP header name such as X-Forwarded-For, or empty."""
+    value = os.environ.get(name, "").strip()
+    if value and not re.fullmatch(r"[A-Za-z0-9-]+", value):
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a header name such as X-Forwarded-For")
+    return value
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or CIDR networks (10.0.0.5, 10.1.0.0/16, fd00::/8)."""
+    networks = []
+    for item in env_list(name, ""):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or network") from None
+    return networks
+
+
+def tile_origins(template: str) -> list[str]:
+    """The origins map tiles load from, for img-src: none for a local /path (covered by 'self'), and for
+    a {s} in the host the three hosts Leaflet fills it with (a, b, c)."""
+    if not template.startswith(("http://", "https://")):
+        return []
+    parts = urlsplit(template)
+    if "{" in parts.netloc.replace("{s}", ""):
+        raise ImproperlyConfigured(
+            f"TAIZHANG_MAP_TILES={template!r}: only {{s}} may stand in the host name (a, b or c)"
+        )
+    hosts = [parts.netloc.replace("{s}", s) for s in "abc"] if "{s}" in parts.netloc else [parts.netloc]
+    return [f"{parts.scheme}://{host}" for host in hosts]
+
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],  # our own files only: no inline script, no eval (htmx runs with allowEval off)
+        # Style attributes stay allowed: ECharts writes its tooltips as markup with style="…", and the
+        # templates colour legends and size bars with them. Styles cannot run script.
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:", *tile_origins(TAIZHANG_MAP_TILES)],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+INSTALLED_APPS += [
+    "csp",
+    "axes",
+    "ninja",  # the API docs use django-ninja's own Swagger UI files instead of a CDN (no inline script)
+]
+
+# Failed log-ins (web, admin) and wrong API tokens, per account and per address: taizhang.web.lockout.
+TAIZHANG_LOGIN_FAILURE_LIMIT = env_int("TAIZHANG_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+TAIZHANG_LOGIN_COOLOFF_MINUTES = env_int("TAIZHANG_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account or address
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = TAIZHANG_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=TAIZHANG_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = "taizhang.web.lockout.lockout_parameters"
+AXES_LOCKOUT_CALLABLE = "taizhang.web.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "taizhang.web.client.client_address"
+AXES_RESET_ON_SUCCESS = False  # taizhang.web.lockout clears only the account's own failures on success
+AXES_DISABLE_ACCESS_LOG = True  # failures are what is counted; successful log-ins are not kept
+# Masked in the stored attempts and the logs: besides axes' own, a wrong Open311 POST's key and contact data.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "api_key", "first_name", "last_name", "phone", "email"]
+
+# The client's address (per-address limits: log-in, tokens, the portal): REMOTE_ADDR, unless requests
+# come through reverse proxies listed in TAIZHANG_TRUSTED_PROXIES that set TAIZHANG_TRUSTED_PROXY_HEADER.
+TAIZHANG_TRUSTED_PROXY_HEADER = env_header("TAIZHANG_TRUSTED_PROXY_HEADER")
+TAIZHANG_TRUSTED_PROXIES = env_networks("TAIZHANG_TRUSTED_PROXIES")
+if TAIZHANG_TRUSTED_PROXY_HEADER and not TAIZHANG_TRUSTED_PROXIES:
+    raise ImproperlyConfigured(
+        f"TAIZHANG_TRUSTED_PROXY_HEADER={TAIZHANG_TRUSTED_PROXY_HEADER!r} needs TAIZHANG_TRUSTED_PROXIES "
+        "(the addresses of the proxies that set it); otherwise any client could forge its address"
     )

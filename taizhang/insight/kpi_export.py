@@ -9,6 +9,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from taizhang.mechanisms.schema import KpiRules
+from taizhang.spreadsheet import text_row
 
 from .kpi import RATES, rate_label
 
@@ -27,14 +28,14 @@ def kpi_workbook(report: dict) -> bytes:
     header = [f"{label}编码", label, "案件数"]
     header += [rate_label(key, rules) for key, _ in RATES]
     header += ["综合得分"]
-    ws.append(header)
+    ws.append(text_row(ws, header))
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for group in report["groups"]:
-        ws.append(row_of(group["code"], group["name"], group))
-    ws.append(row_of("", "合计", report["totals"]))
+        ws.append(text_row(ws, row_of(group["code"], group["name"], group)))
+    ws.append(text_row(ws, row_of("", "合计", report["totals"])))
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     first_rate, score_col = 4, 4 + len(RATES)
@@ -83,6 +84,6 @@ def rules_sheet(wb: Workbook, report: dict, rules: KpiRules) -> None:
         ("办结时限（天）", rules.close_days),
         ("说明", "均按流转记录计算；分母为 0 的比率记为“—”。"),
     ):
-        ws.append(row)
+        ws.append(text_row(ws, row))
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 60

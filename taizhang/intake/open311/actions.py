@@ -23,7 +23,7 @@ from taizhang.intake.models import Open311Key
 from taizhang.org.models import Division
 from taizhang.text import normalise_text
 
-from .keys import authenticate, request_token, resolve_jurisdiction
+from .keys import request_token, resolve_jurisdiction
 from .locate import locate
 from .render import Open311Error
 from .services import Service, get_service
@@ -190,13 +190,12 @@ def build_input(
     return data, extra
 
 
-def do_open311_create(post: Open311Post) -> tuple[Case, bool, str]:
-    """File an Open311 POST as a case once; returns (case, created, token).
+def do_open311_create(key: Open311Key, post: Open311Post) -> tuple[Case, bool, str]:
+    """File an Open311 POST as a case once under `key` (see `keys.authenticate`); returns (case, created, token).
 
     A retry with the same parameters and key within the idempotency window returns the first case
     (and its token) with created=False; the case and its token are written in one transaction.
     """
-    key = authenticate(post.api_key.strip())
     check_post(post)
     service = get_service(post.service_code)
     jurisdiction = resolve_jurisdiction(key, post.jurisdiction_id.strip())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 
 from django.db import IntegrityError, transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from taizhang.cases.models import Case
@@ -19,6 +20,7 @@ from taizhang.org.models import ApiToken, Division, User
 from taizhang.org.roles import Role
 from taizhang.org.scopes import grants_of, roles_over
 from taizhang.web.api.auth import TOUCH_EVERY, hash_token
+from taizhang.web.lockout import token_failed, token_guard
 
 from .render import Open311Error
 
@@ -52,8 +54,11 @@ def issue_key(user: User, name: str, division: Division | None = None) -> tuple[
     return row, raw
 
 
-def authenticate(api_key: str) -> Open311Key:
-    """The active Open311 key behind an api_key, with its person; 403 for anything else."""
+def authenticate(request: HttpRequest, api_key: str) -> Open311Key:
+    """The active Open311 key behind an api_key, with its person; 403 for anything else. Every wrong key
+    counts against the caller's address, and a locked-out address gets 429 whatever it sends
+    (taizhang.web.lockout, shared with the API's bearer tokens)."""
+    token_guard(request)
     if not api_key:
         raise Open311Error(403, "缺少 api_key（表单参数 api_key 或请求头 X-API-Key）")
     digest = hash_token(api_key)
@@ -63,6 +68,7 @@ def authenticate(api_key: str) -> Open311Key:
         .first()
     )
     if row is None:
+        token_failed(request)
         if ApiToken.objects.filter(token_hash=digest).exists():
             raise Open311Error(
                 403,

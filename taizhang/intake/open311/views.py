@@ -18,6 +18,7 @@ from taizhang.mechanisms.registry import get_registry
 
 from . import requests as reqs
 from .actions import Open311Post, do_open311_create, error_of
+from .keys import authenticate
 from .render import FORMATS, Open311Error, error_response, respond, w3c
 from .services import all_services, definition_data, get_service, service_data
 
@@ -123,7 +124,8 @@ def post_of(request: HttpRequest) -> Open311Post:
 def service_requests(request: HttpRequest, fmt: str) -> HttpResponse:
     if request.method == "POST":
         post = post_of(request)
-        case, created, token = do_open311_create(post)
+        key = authenticate(request, post.api_key.strip())
+        case, created, token = do_open311_create(key, post)
         body = [
             {
                 "service_request_id": case.number,

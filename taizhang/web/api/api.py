@@ -8,6 +8,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from taizhang.errors import ActionError, pydantic_message
+from taizhang.web.lockout import TooManyAttempts
 
 from .auth import API_AUTH
 
@@ -30,6 +31,13 @@ def error(request, status: int, code: str, message: str, errors: list[dict] | No
 @api.exception_handler(ActionError)
 def on_action_error(request, exc: ActionError):
     return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(TooManyAttempts)
+def on_too_many_attempts(request, exc: TooManyAttempts):
+    response = on_action_error(request, exc)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 SOURCES = ("body", "query", "path", "form", "file", "header", "cookie")

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
+
+from taizhang.spreadsheet import text_cell, text_row
 
 from ..presenters import case_rows
 
@@ -44,7 +45,7 @@ def export_workbook(qs, now: datetime, chunk: int = 2000):
     ws.freeze_panes = "A2"
     header = []
     for title, _ in COLUMNS:
-        cell = WriteOnlyCell(ws, value=title)
+        cell = text_cell(ws, title)
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         header.append(cell)
@@ -52,20 +53,23 @@ def export_workbook(qs, now: datetime, chunk: int = 2000):
     for r in case_rows(qs.iterator(chunk_size=chunk), now):
         c = r.case
         ws.append(
-            [
-                c.number,
-                c.title,
-                r.mechanism_name,
-                r.state_name,
-                r.grade_name,
-                r.category_name,
-                c.division.name,
-                c.unit.name if c.unit_id else "",
-                r.clock.text,
-                local(c.due_at),
-                local(c.created_at),
-                c.address,
-            ]
+            text_row(
+                ws,
+                [
+                    c.number,
+                    c.title,
+                    r.mechanism_name,
+                    r.state_name,
+                    r.grade_name,
+                    r.category_name,
+                    c.division.name,
+                    c.unit.name if c.unit_id else "",
+                    r.clock.text,
+                    local(c.due_at),
+                    local(c.created_at),
+                    c.address,
+                ],
+            )
         )
     out = tempfile.TemporaryFile(suffix=".xlsx")
     wb.save(out)

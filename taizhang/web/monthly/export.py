@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from taizhang.cases.notices import notice_pdf
+from taizhang.spreadsheet import text_row
 
 from .data import monthly_data
 from .figures import Compared, Rate
@@ -70,7 +71,7 @@ def report_workbook(data: dict, base: str = "") -> bytes:
         ("生成时间", f"{made:%Y-%m-%d %H:%M}"),
         (),
     ):
-        ws.append(row)
+        ws.append(text_row(ws, row))
     ws["A1"].font = Font(bold=True, size=14)
     table(
         ws,
@@ -134,7 +135,7 @@ def report_workbook(data: dict, base: str = "") -> bytes:
         for cell in ws[ws.max_row]:
             cell.font = Font(bold=True)
     if not data["kpis"]:
-        ws.append(["本月没有考核的诉求"])
+        ws.append(text_row(ws, ["本月没有考核的诉求"]))
 
     ws = wb.create_sheet("热点")
     rows = [
@@ -188,14 +189,16 @@ class Pct:
 
 def table(ws, header: list[str], rows: list[list], widths: list[int]) -> None:
     """A header row in bold on blue, then the rows (`Pct` cells as percentages)."""
-    ws.append(header)
+    ws.append(text_row(ws, header))
     first = ws.max_row
     for cell in ws[first]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for row in rows:
-        ws.append([(("—" if v.value is None else v.value) if isinstance(v, Pct) else v) for v in row])
+        ws.append(
+            text_row(ws, [(("—" if v.value is None else v.value) if isinstance(v, Pct) else v) for v in row])
+        )
         for cell, value in zip(ws[ws.max_row], row, strict=False):
             if isinstance(value, Pct) and value.value is not None:
                 cell.number_format = PERCENT

@@ -43,6 +43,7 @@ from taizhang.intake.portal.tickets import EXAMPLE
 from taizhang.intake.public import public_items
 from taizhang.mechanisms.registry import get_mechanism
 
+from ..client import client_address
 from ..report.spec import plain_errors
 from .forms import bind, posted, submission
 
@@ -80,15 +81,6 @@ def division_list() -> list[tuple[str, str]]:
     return [(d.code, ("\u3000" if d.level == "community" else "") + d.name) for d in portal_divisions()]
 
 
-def sender_address(request: HttpRequest) -> str:
-    """The sender's network address, for the hourly limit and the upload quota of anonymous senders.
-
-    The one place the portal reads it: to be switched to the shared `client_address(request)` (which
-    honours the trusted-proxy setting) when that lands.
-    """
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def new(request: HttpRequest) -> HttpResponse:
     """The submission form (GET) and its send (POST → the tracking code page)."""
     mechs = portal_mechanisms()
@@ -102,7 +94,7 @@ def new(request: HttpRequest) -> HttpResponse:
     sub = submission(mechs, request.POST)
     photos = request.FILES.getlist("photos")
     try:
-        case, code, _data = do_portal_submit(request.user, sub, sender_address(request), key, photos)
+        case, code, _data = do_portal_submit(request.user, sub, client_address(request), key, photos)
     except ActionError as exc:
         context = {
             **bind(mechs, posted(request.POST), plain_errors(exc.errors, request.POST), division_list()),

@@ -6,6 +6,12 @@
     var err = ev.detail.target.querySelector('[role="alert"]');
     if (err) { err.setAttribute("tabindex", "-1"); err.focus(); }
   });
+  // A select marked data-autosubmit sends its form when changed (the language switch): no inline handlers,
+  // the Content-Security-Policy refuses them.
+  document.addEventListener("change", function (ev) {
+    var el = ev.target;
+    if (el.matches && el.matches("select[data-autosubmit]") && el.form) { el.form.submit(); }
+  });
   // A failed request (network or server) must not vanish silently.
   document.addEventListener("htmx:sendError", function (ev) {
     alert(document.documentElement.lang === "en" ? "Network error: nothing was sent. Please retry."

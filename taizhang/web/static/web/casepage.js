@@ -12,7 +12,7 @@
     if (d.tiles) L.tileLayer(d.tiles, { attribution: d.attribution, maxZoom: 19 }).addTo(map);
     if (d.outline) L.geoJSON(d.outline, { style: { color: "#52606d", weight: 2, fill: false }, interactive: false }).addTo(map);
     L.circleMarker([d.lat, d.lon], { radius: 9, color: "#7a1a12", weight: 2, fillColor: "#b42318", fillOpacity: 0.85 })
-      .addTo(map).bindTooltip(d.label);
+      .addTo(map).bindTooltip(document.createTextNode(d.label)); // the address is user text: never HTML
   }
   document.addEventListener("DOMContentLoaded", initMap);
   document.addEventListener("htmx:afterSettle", function () {

@@ -36,10 +36,23 @@
     window.addEventListener("resize", function () { chart.resize(); });
   }
 
-  function escapeHtml(s) {
-    return String(s).replace(/[&<>"']/g, function (c) {
-      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+  // Popups and tooltips get DOM nodes built from text: case titles are user text, never HTML.
+  function textNode(s) { return document.createTextNode(String(s)); }
+  function casePopup(p) {
+    var box = document.createElement("div"), link = document.createElement("a");
+    link.href = p.url;
+    link.textContent = p.number;
+    box.appendChild(link);
+    [p.title, p.grade + " · " + p.state].forEach(function (line) {
+      box.appendChild(document.createElement("br"));
+      box.appendChild(textNode(line));
     });
+    return box;
+  }
+  function escapeHtml(s) { // the layer switcher takes names as HTML only
+    var el = document.createElement("span");
+    el.textContent = String(s);
+    return el.innerHTML;
   }
 
   function caseMap() {
@@ -58,14 +71,13 @@
       var m = L.circleMarker([p.lat, p.lon], {
         radius: 6, color: "#fff", weight: 1, fillColor: p.colour, fillOpacity: 0.9
       });
-      m.bindPopup('<a href="' + p.url + '">' + escapeHtml(p.number) + "</a><br>" + escapeHtml(p.title) +
-                  "<br>" + escapeHtml(p.grade) + " · " + escapeHtml(p.state));
+      m.bindPopup(casePopup(p));
       m.addTo(layers[p.mechanism] || map);
       bounds.extend([p.lat, p.lon]);
     });
     if (cfg.legend.length > 1) {
       var overlays = {};
-      cfg.legend.forEach(function (group) { overlays[group.name] = layers[group.code]; });
+      cfg.legend.forEach(function (group) { overlays[escapeHtml(group.name)] = layers[group.code]; });
       L.control.layers(null, overlays, { collapsed: true }).addTo(map);
     }
     map.setView([36.19, 113.11], 11);
@@ -78,7 +90,7 @@
                    fillOpacity: cfg.tiles || current ? 0 : 0.07 };
         },
         onEachFeature: function (f, lyr) {
-          lyr.bindTooltip(f.properties.name, { sticky: true });
+          lyr.bindTooltip(textNode(f.properties.name), { sticky: true });
           if (!f.properties.current) {
             lyr.on("click", function () { // drill down into the division clicked
               here.searchParams.set("division", f.properties.code);
