@@ -7,6 +7,8 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from taizhang.cases.checkpoints import CheckpointSchedule
+from taizhang.clock.now import now as clock_now
 from taizhang.clock.worker import install_signal_handlers, run_forever, run_once
 
 
@@ -21,6 +23,8 @@ class Command(BaseCommand):
         if once:
             written = run_once()
             self.stdout.write(f"已处理，写入 {written} 条系统记录")
+            if CheckpointSchedule().tick(clock_now()):
+                self.stdout.write("已签署审计检查点")
             return
         stop = threading.Event()
         install_signal_handlers(stop)
