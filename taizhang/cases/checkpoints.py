@@ -195,10 +195,9 @@ def make_checkpoint(private: Ed25519PrivateKey, keys: dict[str, Ed25519PublicKey
     """
     own = private.public_key()
     keys = {**keys, key_id(own): own}
-    previous, problems = check_series(keys)
+    previous, problems = check_series(keys)  # without problems, `previous` is the latest (or None)
     if problems:
         raise CheckpointError([*problems, "检查点链本身有问题，不签署新的检查点"])
-    previous = AuditCheckpoint.objects.order_by("-serial").first()
     with tempfile.TemporaryFile() as spool:
         sizes, summary = spool_heads(previous, batch, spool)
         statement = json.dumps(

@@ -38,14 +38,15 @@ class Summary:
 def file_problem(attachment: Attachment) -> str | None:
     """Why an attachment's stored file is not the one its history row chained, or None."""
     storage = attachment.file.storage
-    try:
-        handle = storage.open(attachment.file.name, "rb")
-    except OSError:
-        return "文件缺失"
     sha = hashlib.sha256()
-    with handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
+    try:
+        with storage.open(attachment.file.name, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                sha.update(block)
+    except FileNotFoundError:
+        return "文件缺失"
+    except Exception as exc:  # an object store's own errors: one unreadable file must not end the audit
+        return f"文件无法读取（{exc.__class__.__name__}: {exc}）"
     if sha.hexdigest() != attachment.sha256:
         return "文件内容与记录的 SHA-256 不符（文件被改动或替换）"
     return None
