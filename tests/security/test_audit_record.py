@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import stat
+import subprocess
+import sys
 import tempfile
 from datetime import timedelta
 
@@ -187,6 +190,19 @@ def test_an_altered_attachment_file_is_reported(world, photo):
     )
 
 
+def test_a_replaced_file_with_its_recorded_hash_rewritten_breaks_the_chain(world, photo):
+    case = report(world, attachments=[photo(world.grid_worker)])
+    stored = Attachment.objects.get(case=case)
+    forged = b"\xff\xd8\xff another photo"
+    with default_storage.open(stored.file.name, "wb") as handle:
+        handle.write(forged)
+    sql(
+        "UPDATE cases_attachment SET sha256 = %s WHERE id = %s",
+        [hashlib.sha256(forged).hexdigest(), stored.pk],
+    )
+    assert f"哈希链断裂：{case.number} 第 1 条：内容与哈希不符" in verify_fails()
+
+
 def test_a_missing_attachment_file_is_reported(world, photo):
     case = report(world, attachments=[photo(world.grid_worker)])
     stored = Attachment.objects.get(case=case)
@@ -253,3 +269,31 @@ def test_make_checkpoint_signs_nothing_when_a_case_row_lost_its_head(world, keys
     sql("UPDATE cases_case SET last_hash = %s WHERE id = %s", ["0" * 64, case.pk])
     with pytest.raises(CheckpointError, match=f"{case.number}：案件记录的最新哈希与第 1 条流转记录不符"):
         make_checkpoint(read_private_key(keys[0]), {}, clock_now(), 100)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"TAIZHANG_AUDIT_SIGNING_KEY": "/nonexistent/audit.key"},
+            "TAIZHANG_AUDIT_SIGNING_KEY='/nonexistent/audit.key': no such key file",
+        ),
+        (
+            {"TAIZHANG_AUDIT_VERIFY_KEY": "/nonexistent/audit.pub"},
+            "TAIZHANG_AUDIT_VERIFY_KEY='/nonexistent/audit.pub': no such key file",
+        ),
+        (
+            {"TAIZHANG_AUDIT_CHECKPOINT_INTERVAL": "hourly"},
+            "TAIZHANG_AUDIT_CHECKPOINT_INTERVAL='hourly': expected a whole number",
+        ),
+        (
+            {"TAIZHANG_AUDIT_CHECKPOINT_LOG": "/nonexistent/log.jsonl"},
+            "TAIZHANG_AUDIT_CHECKPOINT_LOG='/nonexistent/log.jsonl': its directory does not exist",
+        ),
+    ],
+)
+def test_a_bad_audit_setting_stops_start_up_naming_it(env, message):
+    full = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"} | env
+    command = [sys.executable, "-m", "taizhang.cli", "check"]
+    proc = subprocess.run(command, env=full, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode != 0 and message in proc.stderr
