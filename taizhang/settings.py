@@ -239,6 +239,30 @@ TAIZHANG_SIMILAR_DAYS = env_int("TAIZHANG_SIMILAR_DAYS", 30, minimum=1)
 # forms' keys, Open311's retry detection) returns the case it created; after it the key files anew.
 TAIZHANG_IDEMPOTENCY_HOURS = env_int("TAIZHANG_IDEMPOTENCY_HOURS", 24, minimum=1)
 
+
+# Audit (#12): signed checkpoints of the history's hash chains (taizhang/cases/checkpoints.py). The private
+# key signs (`taizhang audit checkpoint`, the worker every INTERVAL seconds, 0: never); the public keys
+# (comma-separated: the current one and those it replaced) verify. Key files live outside the database.
+def _audit_key_file(name: str, path: str) -> str:
+    if path and not Path(path).is_file():
+        raise ImproperlyConfigured(f"{name}={path!r}: no such key file")
+    return path
+
+
+TAIZHANG_AUDIT_SIGNING_KEY = _audit_key_file(
+    "TAIZHANG_AUDIT_SIGNING_KEY", env_str("TAIZHANG_AUDIT_SIGNING_KEY", "").strip()
+)
+TAIZHANG_AUDIT_VERIFY_KEY = [
+    _audit_key_file("TAIZHANG_AUDIT_VERIFY_KEY", p) for p in env_list("TAIZHANG_AUDIT_VERIFY_KEY", "")
+]
+TAIZHANG_AUDIT_CHECKPOINT_INTERVAL = env_int("TAIZHANG_AUDIT_CHECKPOINT_INTERVAL", 3600, minimum=0)
+# Every checkpoint's signed statement is also appended here (one JSON line), outside the database.
+TAIZHANG_AUDIT_CHECKPOINT_LOG = env_str("TAIZHANG_AUDIT_CHECKPOINT_LOG", "")
+if TAIZHANG_AUDIT_CHECKPOINT_LOG and not Path(TAIZHANG_AUDIT_CHECKPOINT_LOG).parent.is_dir():
+    raise ImproperlyConfigured(
+        f"TAIZHANG_AUDIT_CHECKPOINT_LOG={TAIZHANG_AUDIT_CHECKPOINT_LOG!r}: its directory does not exist"
+    )
+
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"

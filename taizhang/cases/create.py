@@ -25,7 +25,7 @@ from taizhang.text import normalise_data, normalise_text
 from .attachments import usable_attachments
 from .idempotency import expired
 from .models import Attachment, Case, CaseSequence, IdempotencyKey
-from .recording import Recorder, jsonable
+from .recording import Recorder, creation_changes
 from .schedule import apply_deadline
 
 
@@ -263,19 +263,7 @@ def insert_case(user: User, data: CaseInput, plan: CreatePlan, now) -> Case:
         raise ActionError(exc.code, exc.message, 422) from None
     case.save()
     recorder = Recorder(case)
-    changes = {
-        k: [None, jsonable(v)]
-        for k, v in {
-            "title": case.title,
-            "category": case.category,
-            "grade": case.grade,
-            "channel": case.channel,
-            "division": plan.division.code,
-            "address": case.address,
-            "due_at": case.due_at,
-        }.items()
-        if v not in (None, "")
-    }
+    changes = creation_changes(case, plan.division.code)
     recorder.add(
         kind="create",
         code="create",

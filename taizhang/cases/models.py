@@ -252,3 +252,34 @@ class IdempotencyKey(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_user_key")]
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of every case's chain head at one moment (taizhang.cases.checkpoints).
+
+    Only the statement and its signature are trusted: the other columns are for queries.
+    """
+
+    serial = models.PositiveIntegerField(unique=True)
+    created_at = models.DateTimeField()
+    statement = models.TextField()
+    signature = models.CharField(max_length=128)
+    key_id = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = "审计检查点"
+        verbose_name_plural = "审计检查点"
+        ordering = ["serial"]
+
+
+class AuditCheckpointHeads(models.Model):
+    """One chunk of a checkpoint's chain heads, compressed; only the latest checkpoint keeps them."""
+
+    checkpoint = models.ForeignKey(AuditCheckpoint, on_delete=models.CASCADE, related_name="heads")
+    index = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "index"], name="audit_checkpoint_heads_index")
+        ]

@@ -48,6 +48,24 @@ def snapshot(case: Case) -> dict[str, Any]:
     return snap
 
 
+def creation_changes(case: Case, division_code: str) -> dict[str, list[Any]]:
+    """What a create row records of a new case (`taizhang audit verify` replays from it): every value set."""
+    return {
+        k: [None, jsonable(v)]
+        for k, v in {
+            "title": case.title,
+            "category": case.category,
+            "grade": case.grade,
+            "channel": case.channel,
+            "division": division_code,
+            "address": case.address,
+            "unit_id": case.unit_id,  # a unit's own self-check report is its case from the start
+            "due_at": case.due_at,
+        }.items()
+        if v not in (None, "")
+    }
+
+
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     """{name: [old, new]} for everything that changed."""
     return {

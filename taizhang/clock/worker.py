@@ -70,11 +70,19 @@ def sweep_uploads(now: datetime | None = None) -> int:
 def run_forever(
     interval: float, stop: threading.Event, on_cycle: Callable[[int], None] | None = None
 ) -> None:
-    """Loop until `stop` is set; the current case finishes its transaction before the loop exits."""
+    """Loop until `stop` is set; the current case finishes its transaction before the loop exits.
+
+    A signed audit checkpoint is made every TAIZHANG_AUDIT_CHECKPOINT_INTERVAL when a signing key is set.
+    """
+    from taizhang.cases.checkpoints import CheckpointSchedule
+
+    checkpoints = CheckpointSchedule()
     while not stop.is_set():
         close_old_connections()
         written = run_once(stop=stop)
         sweep_uploads()
+        if not stop.is_set():
+            checkpoints.tick(clock_now())
         if on_cycle:
             on_cycle(written)
         stop.wait(interval)

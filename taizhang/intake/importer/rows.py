@@ -18,7 +18,7 @@ from typing import Any
 
 from taizhang.cases.create import intake_role, parse_coordinate
 from taizhang.cases.models import Case
-from taizhang.cases.recording import jsonable
+from taizhang.cases.recording import creation_changes
 from taizhang.cases.schedule import apply_deadline
 from taizhang.clock.calendar import ClockError
 from taizhang.errors import FieldError
@@ -354,19 +354,7 @@ class RowConverter:
                     f"无法计算时限：{exc.message}",
                 )
             ]
-        changes = {
-            k: [None, jsonable(v)]
-            for k, v in {
-                "title": case.title,
-                "category": case.category,
-                "grade": case.grade,
-                "channel": case.channel,
-                "division": division.code,
-                "address": case.address,
-                "due_at": case.due_at,
-            }.items()
-            if v not in (None, "")
-        }
+        changes = creation_changes(case, division.code)
         return Prepared(number, external_id, case, role, changes)
 
     def _spec(self, name: str) -> Text | None:

@@ -7,6 +7,8 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from taizhang.cases.checkpoints import CheckpointSchedule
+from taizhang.clock.now import now as clock_now
 from taizhang.clock.worker import install_signal_handlers, run_forever, run_once, sweep_uploads
 
 
@@ -24,6 +26,8 @@ class Command(BaseCommand):
             written = run_once()
             removed = sweep_uploads()
             self.stdout.write(f"已处理，写入 {written} 条系统记录，清理 {removed} 个未使用的上传附件")
+            if CheckpointSchedule().tick(clock_now()):
+                self.stdout.write("已签署审计检查点")
             return
         stop = threading.Event()
         install_signal_handlers(stop)
