@@ -111,6 +111,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so every response passes the others: reads the query string and body before any view and
+    # answers what cannot be read (no boundary, cut short, too big) with a 400/413 in the area's format.
+    "taizhang.web.malformed.MalformedRequestMiddleware",
 ]
 
 ROOT_URLCONF = "taizhang.urls"

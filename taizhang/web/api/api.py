@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import Http404, RawPostDataException
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -77,14 +77,22 @@ def on_404(request, exc):
     return error(request, 404, "not_found", "找不到该资源或无权查看")
 
 
+JSON_BODY = "请求体无法解析：须为有效的 JSON（上传文件用 multipart/form-data）"
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     if exc.status_code == 400:
-        message = "请求体无法解析：须为有效的 JSON（上传文件用 multipart/form-data）"
-        return error(request, 400, "malformed_body", message)
+        return error(request, 400, "malformed_body", JSON_BODY)
     if exc.status_code == 403 and "CSRF" in str(exc):
         return error(request, 403, "csrf_failed", "CSRF 校验失败：会话认证的写请求须带 X-CSRFToken 请求头")
     return error(request, exc.status_code, "error", str(exc))
+
+
+@api.exception_handler(RawPostDataException)
+def on_form_body(request, exc):
+    """A form body (already parsed by taizhang.web.malformed) sent to an endpoint that takes JSON."""
+    return error(request, 400, "malformed_body", JSON_BODY)
 
 
 from . import cases  # noqa: E402  (routes register on import)
