@@ -292,6 +292,22 @@ def test_list_filters(api, dataset, params, expected):
     assert listed(api["leader"], params) == expected
 
 
+@pytest.mark.parametrize(
+    "name, day",
+    [
+        ("created_from", "0001-01-01"),
+        ("created_to", "9999-12-31"),
+        ("closed_from", "1899-12-31"),
+        ("closed_to", "3000-01-01"),
+    ],
+)
+def test_days_out_of_range_are_422_not_500(api, world, name, day):
+    """0001-01-01 has no midnight in UTC and 9999-12-31 no day after it: both were an OverflowError."""
+    response = api["leader"].get("/cases", {name: day})
+    assert response.status_code == 422, response.content
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [(name, "date_out_of_range")]
+
+
 def test_filters_never_widen_what_a_person_sees(api, dataset):
     assert listed(api["grid_worker"], {"division": "XBTZ"}) == set()
     assert listed(api["grid_worker"], {"division": "LZQ"}) == {FIRE, ELECTRIC, CLOSED}
