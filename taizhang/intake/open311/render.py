@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 FORMATS = ("xml", "json")
+# What XML 1.0 does not allow in a document (https://www.w3.org/TR/xml/#charsets).
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 CONTENT_TYPES = {"xml": "text/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
 
 # The element name of one item of a list, by the name of the list (root lists are named by the caller).
@@ -43,12 +46,16 @@ def w3c(value: datetime | None) -> str | None:
 
 
 def text_of(value: Any) -> str | None:
-    """The text of an XML element for a JSON value (None: an empty element)."""
+    """The text of an XML element for a JSON value (None: an empty element).
+
+    Characters XML 1.0 cannot carry at all, not even escaped (most C0 controls, NUL), become U+FFFD:
+    an error that echoes a parameter must still be a document a client's parser reads.
+    """
     if value is None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return NOT_XML.sub("\ufffd", str(value))
 
 
 def build(tag: str, value: Any) -> ET.Element:
