@@ -227,3 +227,14 @@ def test_broken_percent_encoding_and_non_utf8_in_the_query_are_read_not_errors(c
     client.force_login(world.dispatcher)
     assert client.get(f"/cases/?{query}").status_code in (200, 400)  # the list page shows filter errors
     assert client.get(f"{OPEN311_JSON}?service_request_id=x&{query}").status_code == 200
+
+
+def test_the_openapi_schema_lists_these_errors_on_every_operation():
+    """The schema describes what the middleware may answer before any endpoint runs."""
+    from taizhang.web.api.api import api
+
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    for path, operations in api.get_openapi_schema()["paths"].items():
+        for method, operation in operations.items():
+            for status in (400, 413, 422):
+                assert operation["responses"][status]["content"] == error, (method, path, status)

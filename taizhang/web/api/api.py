@@ -11,7 +11,30 @@ from taizhang.errors import ActionError, pydantic_message
 
 from .auth import API_AUTH
 
-api = NinjaAPI(
+# What taizhang.web.malformed answers for any operation before it runs, so the schema says it too.
+REQUEST_ERRORS = {
+    400: "请求无法读取：multipart 缺少 boundary、内容不完整、Content-Length 有误或路径含空字符（malformed_body、malformed_request）",
+    413: "请求体过大（request_too_large）",
+    422: "查询参数含空字符（invalid，字段错误 nul_character）",
+}
+
+
+class TaizhangApi(NinjaAPI):
+    """The API whose OpenAPI schema also lists the errors of reading a request (REQUEST_ERRORS)."""
+
+    def get_openapi_schema(self, **kwargs):
+        schema = super().get_openapi_schema(**kwargs)
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for status, description in REQUEST_ERRORS.items():
+                    operation["responses"].setdefault(
+                        status, {"description": description, "content": content}
+                    )
+        return schema
+
+
+api = TaizhangApi(
     title="台账 Taizhang API",
     version="1",
     urls_namespace="api-1",
