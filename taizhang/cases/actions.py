@@ -13,7 +13,7 @@ from django.db import transaction
 from taizhang.clock.calendar import ClockError
 from taizhang.clock.clock import Duration, get_clock
 from taizhang.clock.now import now as clock_now
-from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid, not_found
+from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid, not_found, refuse_nul
 from taizhang.mechanisms.fieldvalues import clean_fields, missing_fields
 from taizhang.mechanisms.registry import Mechanism, get_mechanism, matches
 from taizhang.mechanisms.schema import TransitionDef
@@ -60,9 +60,8 @@ def get_case(user: User, case_id: int | str, action: str = "view", *, for_update
         .select_related("division", "unit", "reporter")
         .prefetch_related("co_units")
     )
-    lookup = (
-        {"number": case_id} if isinstance(case_id, str) and not case_id.isdigit() else {"pk": int(case_id)}
-    )
+    by_number = isinstance(case_id, str) and not (case_id.isascii() and case_id.isdigit())  # "²" is a digit
+    lookup = {"number": case_id} if by_number else {"pk": int(case_id)}
     try:
         return qs.get(**lookup)
     except Case.DoesNotExist:
@@ -144,6 +143,7 @@ def check_content(
     prior_photos: int = 0,
 ) -> TransitionPlan:
     """Opinion, photos, form fields and parameters the transition requires, all errors at once."""
+    refuse_nul(opinion=req.opinion, fields=req.fields, params=req.params)
     errors: list[FieldError] = []
     opinion = (req.opinion or "").strip()
     cleaned, field_errors = clean_fields(mech.fields, req.fields or {})

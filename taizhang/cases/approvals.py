@@ -6,7 +6,7 @@ from django.db import transaction
 
 from taizhang.clock.calendar import ClockError
 from taizhang.clock.now import now as clock_now
-from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid
+from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid, refuse_nul
 from taizhang.mechanisms.registry import get_mechanism
 from taizhang.org.models import User
 
@@ -34,6 +34,7 @@ def do_decide(
             raise forbidden("role_not_allowed", f"您的岗位不能审批「{t.name}」")
         if pending["by"] == user.pk:
             raise forbidden("same_person", "不能审批本人提出的申请")
+        refuse_nul(opinion=opinion)
         opinion = (opinion or "").strip()
         if not approve and not opinion:
             raise invalid([FieldError("opinion", "required", "不予批准须说明理由")])

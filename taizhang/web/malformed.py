@@ -24,7 +24,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from taizhang.errors import ActionError, FieldError, invalid
+from taizhang.errors import NUL, NUL_MESSAGE, ActionError, FieldError, contains_nul, invalid
 from taizhang.intake.open311.actions import error_of
 from taizhang.intake.open311.render import error_response
 
@@ -32,7 +32,6 @@ from .pages import refused_page
 
 # Form bodies Django parses into request.POST (multipart streams to the upload handlers, never whole in memory).
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
-NUL = "\x00"
 # Parts of the site with their own error format, by path (see taizhang/urls.py).
 API_PREFIX = "/api/"
 OPEN311_PREFIX = "/open311/"
@@ -79,13 +78,12 @@ def check_no_nul(request: HttpRequest) -> None:
     names = sorted(
         name.replace(NUL, "%00")
         for name, values in request.GET.lists()  # parsing it also counts the fields (too many: 400)
-        if NUL in name or any(NUL in value for value in values)
+        if contains_nul([name, values])
     )
     if names:
-        message = "不能含有空字符（%00）"
         raise invalid(
-            [FieldError(name, "nul_character", message) for name in names],
-            f"查询参数{message}：{'、'.join(names)}",
+            [FieldError(name, "nul_character", NUL_MESSAGE) for name in names],
+            f"查询参数{NUL_MESSAGE}：{'、'.join(names)}",
         )
 
 

@@ -75,6 +75,21 @@ def test_idempotency_key_too_long_is_422(api, world):
     assert errors_of(response) == {"Idempotency-Key": "too_long"}
 
 
+@pytest.mark.parametrize(
+    "key, overrides, field",
+    [
+        ("k\x00", {}, "Idempotency-Key"),
+        (None, {"division": "WMJD-HX-01\x00"}, "division"),
+        (None, {"external_id": "12345-\x00"}, "external_id"),
+    ],
+)
+def test_nul_in_what_creation_looks_up_is_422(api, world, key, overrides, field):
+    """PostgreSQL cannot compare text with NUL: each lookup was a 500 there, and nothing is written."""
+    response = api["grid_worker"].create(world, key=key, **overrides)
+    assert response.status_code == 422 and errors_of(response) == {field: "nul_character"}
+    assert not Case.objects.exists()
+
+
 def errors_of(response) -> dict[str, str]:
     """{field: code} of a 422 answer (each bad field once)."""
     body = response.json()
@@ -645,6 +660,32 @@ def test_transition_schema_errors(api, world):
     assert response.status_code == 422 and errors_of(response) == {"code": "unknown_transition"}
 
 
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"opinion": "已立案\x00"}, "opinion"),
+        ({"params": {"unit": "LZQ-YJJ\x00"}}, "params"),  # a lookup: PostgreSQL cannot compare it
+        ({"params": {"co_units": ["\x00"]}}, "params"),
+        ({"fields": {"rectify_plan\x00": "x"}}, "fields"),
+    ],
+)
+def test_nul_in_a_transition_is_422_and_writes_nothing(api, world, body, field):
+    """PostgreSQL can neither store nor compare NUL: each of these was a 500 there."""
+    case = report(world)
+    act(world.dispatcher, case, "register")
+    before = refresh(case)
+    response = api["dispatcher"].post(f"/cases/{case.number}/transitions", {"code": "assign", **body})
+    assert response.status_code == 422 and errors_of(response) == {field: "nul_character"}
+    assert refresh(case).version == before.version and case.transitions.count() == 2
+
+
+@pytest.mark.parametrize("ref", ["²", "①", "1²"])
+def test_a_ref_of_non_ascii_digits_is_a_number_not_an_id(api, world, ref):
+    """str.isdigit() holds for "²", which int() refuses: GET /cases/² was a 500."""
+    response = api["dispatcher"].get(f"/cases/{ref}")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
 def test_transition_that_hands_the_case_away_still_answers_200(api, world):
     """退回 clears the unit, so the handler no longer sees the case; the write happened, so not 404."""
     case = report(world)
@@ -750,6 +791,14 @@ def test_decision_errors(api, world, extension):
     assert errors_of(bad) == {"approve": "bool_parsing", "verdict": "extra_forbidden"}
     hidden = api["outsider"].post(f"/cases/{ref}/decision", {"approve": True})
     assert hidden.status_code == 404
+
+
+def test_nul_in_a_decision_opinion_is_422(api, extension):
+    response = api["leader"].post(
+        f"/cases/{extension.number}/decision", {"approve": False, "opinion": "\x00"}
+    )
+    assert response.status_code == 422 and errors_of(response) == {"opinion": "nul_character"}
+    assert refresh(extension).pending is not None
 
 
 @pytest.mark.parametrize("persona,code", [("leader", "urge"), ("inspector", "flag"), ("dispatcher", "urge")])

@@ -216,6 +216,8 @@ def test_reply_quality_api_needs_login_and_checks_its_filters(world, scored):
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json()["errors"]} == {"order", "limit", "unit", "division"}
     assert {e["code"] for e in bad.json()["errors"] if e["field"] == "division"} == {"unknown_division"}
+    beyond = api.get("/replies/quality", {"offset": 10**20})  # was a 500: no database takes that OFFSET
+    assert beyond.status_code == 422 and beyond.json()["errors"][0]["field"] == "offset"
     far = api.get("/replies/quality", {"from": "0001-01-01", "to": "9999-12-31"})  # was a 500 (overflow)
     assert far.status_code == 422
     assert {(e["field"], e["code"]) for e in far.json()["errors"]} == {

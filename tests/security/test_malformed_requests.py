@@ -195,7 +195,7 @@ def test_nul_in_a_query_parameter_is_an_error_naming_it(client, path):
     name = path.split("?")[1].split("=")[0]
     if base.startswith("/api/"):
         assert response.json()["errors"] == [
-            {"field": name, "code": "nul_character", "message": "不能含有空字符（%00）"}
+            {"field": name, "code": "nul_character", "message": "不能含有空字符（NUL）"}
         ]
     else:
         assert name in response.content.decode()
@@ -207,7 +207,7 @@ def test_nul_in_a_query_parameter_name_or_a_page_query(client, world):
     client.force_login(world.dispatcher)
     page = client.get("/cases/?q=%00")
     assert page.status_code == 422 and 'data-code="invalid"' in page.content.decode()
-    assert "查询参数不能含有空字符（%00）：q" in page.content.decode()
+    assert "查询参数不能含有空字符（NUL）：q" in page.content.decode()
 
 
 @pytest.mark.parametrize(

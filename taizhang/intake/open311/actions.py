@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from taizhang.cases.create import CaseInput, do_create_case
 from taizhang.cases.models import Case
-from taizhang.errors import ActionError
+from taizhang.errors import ActionError, contains_nul
 from taizhang.org.models import ApiToken, Division, User
 from taizhang.org.roles import Role
 from taizhang.org.scopes import grants_of, roles_over
@@ -90,7 +90,7 @@ def resolve_jurisdiction(user: User, code: str) -> Division:
         if len(mine) != 1:
             raise Open311Error(400, "请提供 jurisdiction_id（区划编码）")
         return mine[0]
-    division = Division.objects.filter(code=code).first()
+    division = None if contains_nul(code) else Division.objects.filter(code=code).first()
     if division is None:
         raise Open311Error(404, f"没有编码为 {code} 的辖区（jurisdiction_id）")
     if Role.INTAKE not in roles_over(user, division, None, None):
