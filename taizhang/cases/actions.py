@@ -60,12 +60,17 @@ def get_case(user: User, case_id: int | str, action: str = "view", *, for_update
         .select_related("division", "unit", "reporter")
         .prefetch_related("co_units")
     )
-    by_number = isinstance(case_id, str) and not (case_id.isascii() and case_id.isdigit())  # "²" is a digit
-    lookup = {"number": case_id} if by_number else {"pk": int(case_id)}
     try:
-        return qs.get(**lookup)
+        return qs.get(**case_lookup(case_id))
     except Case.DoesNotExist:
         raise not_found() from None
+
+
+def case_lookup(case_id: int | str) -> dict[str, int | str]:
+    """{"pk": id} for an id or a string of ASCII digits ("²" is a digit int() refuses), else {"number": …}."""
+    if isinstance(case_id, str) and not (case_id.isascii() and case_id.isdigit()):
+        return {"number": case_id}
+    return {"pk": int(case_id)}
 
 
 def pick_role(user: User, case: Case, allowed: list[str]) -> str | None:

@@ -90,7 +90,7 @@ def check_no_nul(request: HttpRequest) -> None:
 def content_length(request: HttpRequest) -> int:
     """The declared length of the body; ActionError when the header is not a number."""
     raw = request.META.get("CONTENT_LENGTH") or "0"
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # "²" is a digit int() refuses
         raise malformed_body()
     return int(raw)
 

@@ -104,7 +104,7 @@ def test_body_cut_short_by_a_client_that_went_away(client, path, content_type):
 
 
 @pytest.mark.parametrize("path", PATHS)
-@pytest.mark.parametrize("length", ["abc", "-1"])
+@pytest.mark.parametrize("length", ["abc", "-1", "²"])
 def test_content_length_not_a_number(client, path, length):
     body = b'{"title": "x"}'
     response = client.generic(
