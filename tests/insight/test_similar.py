@@ -176,7 +176,7 @@ def test_metoo_adds_a_supporter_once(world, frozen):
 
 
 def test_metoo_on_a_ref_of_non_ascii_digits_is_404(world, frozen):
-    """The string "²" passes isdigit(), yet but int("²") fails: this was a 500."""
+    """The string "²" passes isdigit(), yet int("²") fails: this was a 500."""
     api = ApiClient()
     api.client.force_login(world.resident)
     assert api.post("/cases/²/metoo").status_code == 404

@@ -381,7 +381,7 @@ def test_a_stale_page_gets_409_and_changes_nothing(client, world):
 
 @pytest.mark.parametrize("version", ["²", "①"])
 def test_a_version_of_non_ascii_digits_is_no_version(client, world, version):
-    """The string "²" passes isdigit(), yet but int("²") fails: the form was a 500; now it is read as no version."""
+    """The string "²" passes isdigit(), yet int("²") fails: the form was a 500; now it is read as no version."""
     case = report(world)
     response = post(client, world.dispatcher, case, "register", version=version, opinion="立案")
     assert response.status_code in (200, 302) and fresh(case).state == "registered"

@@ -270,7 +270,7 @@ def test_signing_out_clears_what_the_browser_kept(client, world):
 
 
 def test_attachment_ids_of_non_ascii_digits_are_dropped_not_a_500():
-    """The string "²" passes isdigit(), yet but int("²") fails; "٣" is a decimal digit int() reads."""
+    """The string "²" passes isdigit(), yet int("²") fails; "٣" is a decimal digit int() reads."""
     from taizhang.web.report.spec import parse_ids
 
     assert parse_ids(["1", " 2 ", "²", "x", "٣"]) == [1, 2, 3]
