@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import date, datetime, time
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.db.models import Q
 from django.utils import timezone
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator, BaseModel, BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from taizhang.errors import FieldError, invalid
@@ -22,6 +23,13 @@ FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 DAY_OUT_OF_RANGE = f"日期须在 {FIRST_DAY} 至 {LAST_DAY} 之间"
 
 
+def iso_day_text(value: Any) -> Any:
+    """Text must be YYYY-MM-DD: pydantic alone would read "0" or "1700000000" as a Unix timestamp."""
+    if isinstance(value, str) and not ISO_DAY.fullmatch(value.strip()):
+        raise PydanticCustomError("date_parsing", "日期格式应为 YYYY-MM-DD")
+    return value
+
+
 def within_day_range(value: date) -> date:
     """A day a filter may use; `date_out_of_range` otherwise."""
     if not FIRST_DAY <= value <= LAST_DAY:
@@ -29,7 +37,8 @@ def within_day_range(value: date) -> date:
     return value
 
 
-Day = Annotated[date, AfterValidator(within_day_range)]
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+Day = Annotated[date, BeforeValidator(iso_day_text), AfterValidator(within_day_range)]
 
 
 class CaseFilter(BaseModel):

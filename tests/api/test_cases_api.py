@@ -323,6 +323,14 @@ def test_days_out_of_range_are_422_not_500(api, world, name, day):
     assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [(name, "date_out_of_range")]
 
 
+@pytest.mark.parametrize("day", ["0", "1700000000", "2026-1-5", "２０２６-１１-２４"])
+def test_a_day_is_yyyy_mm_dd_not_a_timestamp(api, world, day):
+    """Pydantic alone read "0" as 1970-01-01 (a Unix timestamp): found by schemathesis."""
+    response = api["leader"].get("/cases", {"created_from": day})
+    assert response.status_code == 422
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("created_from", "date_parsing")]
+
+
 def test_filters_never_widen_what_a_person_sees(api, dataset):
     assert listed(api["grid_worker"], {"division": "XBTZ"}) == set()
     assert listed(api["grid_worker"], {"division": "LZQ"}) == {FIRE, ELECTRIC, CLOSED}
