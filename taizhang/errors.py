@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,29 @@ def not_found(message: str = "找不到该案件或无权查看") -> ActionError
 
 def conflict(code: str, message: str) -> ActionError:
     return ActionError(code, message, 409)
+
+
+# No text of the platform holds a NUL character, and PostgreSQL can neither store nor compare one.
+NUL = "\x00"
+NUL_MESSAGE = "不能含有空字符（NUL）"
+
+
+def contains_nul(value: Any) -> bool:
+    """Whether text, or lists and mappings of it (keys included), hold a NUL character."""
+    if isinstance(value, str):
+        return NUL in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(contains_nul(v) for v in value)
+    return False
+
+
+def refuse_nul(**values: Any) -> None:
+    """422 naming each of the given fields that holds a NUL (before it reaches a lookup or a write)."""
+    errors = [FieldError(name, "nul_character", NUL_MESSAGE) for name, v in values.items() if contains_nul(v)]
+    if errors:
+        raise invalid(errors)
 
 
 PYDANTIC_MESSAGES = {

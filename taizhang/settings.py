@@ -117,7 +117,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",  # the Content-Security-Policy on every response (web security below)
-    # Last: turns a log-in that hit the failure limit into the lock-out page (web security below).
+    # Reads the query string and body before any view and answers what cannot be read (no boundary, cut
+    # short, too big) with a 400/413 in the area's format; after CSP so its answers carry the policy.
+    "taizhang.web.malformed.MalformedRequestMiddleware",
+    # Last (as axes requires): turns a log-in that hit the failure limit into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from taizhang.clock.calendar import ClockError
 from taizhang.clock.clock import Duration, get_clock
 from taizhang.clock.now import now as clock_now
-from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid, not_found
+from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid, not_found, refuse_nul
 from taizhang.mechanisms.fieldvalues import clean_fields, missing_fields
 from taizhang.mechanisms.registry import Mechanism, get_mechanism, matches
 from taizhang.mechanisms.schema import TransitionDef
@@ -61,13 +61,17 @@ def get_case(user: User, case_id: int | str, action: str = "view", *, for_update
         .select_related("division", "unit", "reporter")
         .prefetch_related("co_units")
     )
-    lookup = (
-        {"number": case_id} if isinstance(case_id, str) and not case_id.isdigit() else {"pk": int(case_id)}
-    )
     try:
-        return qs.get(**lookup)
+        return qs.get(**case_lookup(case_id))
     except Case.DoesNotExist:
         raise not_found() from None
+
+
+def case_lookup(case_id: int | str) -> dict[str, int | str]:
+    """{"pk": id} for an id or a string of ASCII digits ("²" is a digit int() refuses), else {"number": …}."""
+    if isinstance(case_id, str) and not (case_id.isascii() and case_id.isdigit()):
+        return {"number": case_id}
+    return {"pk": int(case_id)}
 
 
 def pick_role(user: User, case: Case, allowed: list[str]) -> str | None:
@@ -151,6 +155,7 @@ def check_content(
     prior_photos: int = 0,
 ) -> TransitionPlan:
     """Opinion, photos, form fields and parameters the transition requires, all errors at once."""
+    refuse_nul(opinion=req.opinion, fields=req.fields, params=req.params)
     errors: list[FieldError] = []
     opinion = (req.opinion or "").strip()
     cleaned, field_errors = clean_fields(mech.fields, req.fields or {})

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from taizhang.clock.calendar import ClockError
 from taizhang.clock.now import now as clock_now
-from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid
+from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid, refuse_nul
 from taizhang.mechanisms.fieldvalues import clean_fields, missing_fields
 from taizhang.mechanisms.registry import Mechanism, get_registry
 from taizhang.org.models import Division, Unit, User
@@ -186,6 +186,9 @@ def do_create_case(
     key = (idempotency_key or "").strip()
     if len(key) > 100:
         raise invalid([FieldError("Idempotency-Key", "too_long", "Idempotency-Key 不能超过 100 个字符")])
+    # Identifiers are refused, not cleaned, before anything is looked up or written (PostgreSQL cannot
+    # compare NUL); free text is normalised.
+    refuse_nul(**{"Idempotency-Key": key, "division": data.division, "external_id": data.external_id})
     data = normalised_input(data)
     fingerprint = request_fingerprint(data)
     if key:

@@ -3,16 +3,42 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import date, datetime, time
+from typing import Annotated, Any
 
 from django.db.models import Q
 from django.utils import timezone
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from taizhang.errors import FieldError, invalid
 from taizhang.org.models import Division, Unit
 
 from .models import STATE_KINDS, Case
+
+# The days a person may ask for. Near date.min and date.max a day has no local midnight in UTC or no day
+# after it, and every day filter (day_start, `to` + 1 day) would overflow.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+DAY_OUT_OF_RANGE = f"日期须在 {FIRST_DAY} 至 {LAST_DAY} 之间"
+
+
+def iso_day_text(value: Any) -> Any:
+    """Text must be YYYY-MM-DD: pydantic alone would read "0" or "1700000000" as a Unix timestamp."""
+    if isinstance(value, str) and not ISO_DAY.fullmatch(value.strip()):
+        raise PydanticCustomError("date_parsing", "日期格式应为 YYYY-MM-DD")
+    return value
+
+
+def within_day_range(value: date) -> date:
+    """A day a filter may use; `date_out_of_range` otherwise."""
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise PydanticCustomError("date_out_of_range", DAY_OUT_OF_RANGE)
+    return value
+
+
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+Day = Annotated[date, BeforeValidator(iso_day_text), AfterValidator(within_day_range)]
 
 
 class CaseFilter(BaseModel):
@@ -29,10 +55,10 @@ class CaseFilter(BaseModel):
     overdue: bool | None = None
     # 督办: escalated up the org tree (supervision level above 0) and not yet closed.
     escalated: bool | None = None
-    created_from: date | None = None
-    created_to: date | None = None
-    closed_from: date | None = None
-    closed_to: date | None = None
+    created_from: Day | None = None
+    created_to: Day | None = None
+    closed_from: Day | None = None
+    closed_to: Day | None = None
     # The demands of one hot spot (热点, taizhang.insight), by its id.
     hotspot: int | None = None
     q: str = ""

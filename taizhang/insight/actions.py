@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from taizhang.cases.actions import get_case
+from taizhang.cases.actions import case_lookup, get_case
 from taizhang.cases.models import Case
 from taizhang.cases.recording import Recorder
 from taizhang.clock.now import now as clock_now
@@ -89,8 +89,7 @@ def do_metoo(user: User, ref: int | str) -> tuple[CaseSupporter, int, bool]:
     """
     if not is_supporter_role(user):
         raise forbidden("role_not_allowed", "只有居民可以附议（我也遇到）")
-    lookup = {"number": ref} if isinstance(ref, str) and not ref.isdigit() else {"pk": int(ref)}
-    case = public_cases().filter(**lookup).first()
+    case = public_cases().filter(**case_lookup(ref)).first()
     if case is None:
         raise not_found()
     if case.state_kind == "closed":

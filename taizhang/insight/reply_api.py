@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from taizhang.cases.queries import Day
 from taizhang.web.api.schemas import ErrorOut
 
 from .reply_index import reply_quality_list
@@ -17,8 +18,8 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 
 class QualityQuery(Schema):
     weak: bool | None = Field(None, description="true：只列弱答复")
-    start: date | None = Field(None, alias="from", description="答复日期起（含），YYYY-MM-DD")
-    end: date | None = Field(None, alias="to", description="答复日期止（不含），YYYY-MM-DD")
+    start: Day | None = Field(None, alias="from", description="答复日期起（含），YYYY-MM-DD")
+    end: Day | None = Field(None, alias="to", description="答复日期止（不含），YYYY-MM-DD")
     unit: str = Field("", description="只列该单位（及下级）的答复")
     division: str = Field("", description="只列在该区划（及下级）受理的案件的答复")
     order: str = Field("recent", description="recent（最新在前）或 weakest（综合分最低在前）")

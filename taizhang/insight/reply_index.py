@@ -143,6 +143,10 @@ def case_reply_scores(user: User, case: Case) -> dict[int, ReplyQuality] | None:
     return {q.transition_id: q for q in ReplyQuality.objects.filter(case=case)}
 
 
+# Far beyond any ledger, and within what every database takes as an OFFSET (PostgreSQL: a bigint).
+MAX_OFFSET = 10**9
+
+
 def reply_quality_list(
     user: User,
     *,
@@ -166,8 +170,8 @@ def reply_quality_list(
         errors.append(FieldError("order", "invalid_choice", "order 须为 recent 或 weakest"))
     if not 1 <= limit <= 200:
         errors.append(FieldError("limit", "out_of_range", "limit 须在 1 到 200 之间"))
-    if offset < 0:
-        errors.append(FieldError("offset", "out_of_range", "offset 不能为负"))
+    if not 0 <= offset <= MAX_OFFSET:
+        errors.append(FieldError("offset", "out_of_range", f"offset 须在 0 到 {MAX_OFFSET} 之间"))
     if start and end and start >= end:
         errors.append(FieldError("from", "invalid_range", "开始日期须早于截止日期"))
     qs = ReplyQuality.objects.filter(Exists(Case.objects.for_user(user).filter(pk=OuterRef("case_id"))))

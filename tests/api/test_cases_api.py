@@ -75,6 +75,21 @@ def test_idempotency_key_too_long_is_422(api, world):
     assert errors_of(response) == {"Idempotency-Key": "too_long"}
 
 
+@pytest.mark.parametrize(
+    "key, overrides, field",
+    [
+        ("k\x00", {}, "Idempotency-Key"),
+        (None, {"division": "WMJD-HX-01\x00"}, "division"),
+        (None, {"external_id": "12345-\x00"}, "external_id"),
+    ],
+)
+def test_nul_in_what_creation_looks_up_is_422(api, world, key, overrides, field):
+    """PostgreSQL cannot compare text with NUL: each lookup was a 500 there, and nothing is written."""
+    response = api["grid_worker"].create(world, key=key, **overrides)
+    assert response.status_code == 422 and errors_of(response) == {field: "nul_character"}
+    assert not Case.objects.exists()
+
+
 def errors_of(response) -> dict[str, str]:
     """{field: code} of a 422 answer (each bad field once)."""
     body = response.json()
@@ -290,6 +305,30 @@ ALL = {FIRE, GAS, BUILDING, ELECTRIC, CLOSED}
 )
 def test_list_filters(api, dataset, params, expected):
     assert listed(api["leader"], params) == expected
+
+
+@pytest.mark.parametrize(
+    "name, day",
+    [
+        ("created_from", "0001-01-01"),
+        ("created_to", "9999-12-31"),
+        ("closed_from", "1899-12-31"),
+        ("closed_to", "3000-01-01"),
+    ],
+)
+def test_days_out_of_range_are_422_not_500(api, world, name, day):
+    """0001-01-01 has no midnight in UTC and 9999-12-31 no day after it: both were an OverflowError."""
+    response = api["leader"].get("/cases", {name: day})
+    assert response.status_code == 422, response.content
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [(name, "date_out_of_range")]
+
+
+@pytest.mark.parametrize("day", ["0", "1700000000", "2026-1-5", "２０２６-１１-２４"])
+def test_a_day_is_yyyy_mm_dd_not_a_timestamp(api, world, day):
+    """Pydantic alone read "0" as 1970-01-01 (a Unix timestamp): found by schemathesis."""
+    response = api["leader"].get("/cases", {"created_from": day})
+    assert response.status_code == 422
+    assert [(e["field"], e["code"]) for e in response.json()["errors"]] == [("created_from", "date_parsing")]
 
 
 def test_filters_never_widen_what_a_person_sees(api, dataset):
@@ -629,6 +668,33 @@ def test_transition_schema_errors(api, world):
     assert response.status_code == 422 and errors_of(response) == {"code": "unknown_transition"}
 
 
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        # (free text such as the opinion is normalised at intake instead: tests/security/test_text_normalisation.py)
+        ({"params": {"unit": "LZQ-YJJ\x00"}}, "params"),  # a lookup: PostgreSQL cannot compare it
+        ({"params": {"co_units": ["\x00"]}}, "params"),
+        ({"fields": {"rectify_plan\x00": "x"}}, None),  # the name is normalised, then refused as unknown
+    ],
+)
+def test_nul_in_a_transition_is_422_and_writes_nothing(api, world, body, field):
+    """PostgreSQL can neither store nor compare NUL: each of these was a 500 there."""
+    case = report(world)
+    act(world.dispatcher, case, "register")
+    before = refresh(case)
+    response = api["dispatcher"].post(f"/cases/{case.number}/transitions", {"code": "assign", **body})
+    assert response.status_code == 422
+    assert field is None or errors_of(response) == {field: "nul_character"}
+    assert refresh(case).version == before.version and case.transitions.count() == 2
+
+
+@pytest.mark.parametrize("ref", ["²", "①", "1²"])
+def test_a_ref_of_non_ascii_digits_is_a_number_not_an_id(api, world, ref):
+    """str.isdigit() holds for "²", which int() refuses: GET /cases/² was a 500."""
+    response = api["dispatcher"].get(f"/cases/{ref}")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
 def test_transition_that_hands_the_case_away_still_answers_200(api, world):
     """退回 clears the unit, so the handler no longer sees the case; the write happened, so not 404."""
     case = report(world)
@@ -734,6 +800,15 @@ def test_decision_errors(api, world, extension):
     assert errors_of(bad) == {"approve": "bool_parsing", "verdict": "extra_forbidden"}
     hidden = api["outsider"].post(f"/cases/{ref}/decision", {"approve": True})
     assert hidden.status_code == 404
+
+
+def test_nul_in_a_decision_opinion_is_422(api, extension):
+    """NUL is removed at intake (taizhang.text): an opinion of nothing else is no reason for a refusal."""
+    response = api["leader"].post(
+        f"/cases/{extension.number}/decision", {"approve": False, "opinion": "\x00"}
+    )
+    assert response.status_code == 422 and errors_of(response) == {"opinion": "required"}
+    assert refresh(extension).pending is not None
 
 
 @pytest.mark.parametrize("persona,code", [("leader", "urge"), ("inspector", "flag"), ("dispatcher", "urge")])

@@ -304,6 +304,19 @@ def test_api_errors(world, frozen):
     assert Client().get("/api/v1/kpis", {"from": "2026-03-02", "to": "2026-03-09"}).status_code == 401
 
 
+@pytest.mark.parametrize("path", ["kpis", "kpis.xlsx"])
+def test_days_out_of_range_are_422_not_500(world, frozen, path):
+    """Found by tests/api/test_schema_fuzz.py: 0001-01-01 has no midnight in UTC (OverflowError)."""
+    response = get(world.leader, path, **{"from": "0001-01-01", "to": "0001-01-01"})
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    assert {(e["field"], e["code"]) for e in errors} == {
+        ("from", "date_out_of_range"),
+        ("to", "date_out_of_range"),
+    }
+    assert errors[0]["message"] == "日期须在 1900-01-01 至 2999-12-31 之间"
+
+
 def test_excel_export(world, cases):
     response = get(world.leader, "kpis.xlsx")
     assert response.status_code == 200

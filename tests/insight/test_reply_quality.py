@@ -216,6 +216,14 @@ def test_reply_quality_api_needs_login_and_checks_its_filters(world, scored):
     assert bad.status_code == 422
     assert {e["field"] for e in bad.json()["errors"]} == {"order", "limit", "unit", "division"}
     assert {e["code"] for e in bad.json()["errors"] if e["field"] == "division"} == {"unknown_division"}
+    beyond = api.get("/replies/quality", {"offset": 10**20})  # was a 500: no database takes that OFFSET
+    assert beyond.status_code == 422 and beyond.json()["errors"][0]["field"] == "offset"
+    far = api.get("/replies/quality", {"from": "0001-01-01", "to": "9999-12-31"})  # was a 500 (overflow)
+    assert far.status_code == 422
+    assert {(e["field"], e["code"]) for e in far.json()["errors"]} == {
+        ("from", "date_out_of_range"),
+        ("to", "date_out_of_range"),
+    }
     village = api.get("/replies/quality", {"division": world.other_grid.code}).json()
     assert [i["number"] for i in village["items"]] == [scored[2].number]
     only = api.get("/replies/quality", {"weak": "true", "unit": world.safety_bureau.code}).json()

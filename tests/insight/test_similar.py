@@ -180,6 +180,13 @@ def test_metoo_adds_a_supporter_once(world, frozen):
     assert history[-1]["code"] == "metoo" and history[-1]["actor"] != world.resident.display_name
 
 
+def test_metoo_on_a_ref_of_non_ascii_digits_is_404(world, frozen):
+    """The string "²" passes isdigit(), yet int("²") fails: this was a 500."""
+    api = ApiClient()
+    api.client.force_login(world.resident)
+    assert api.post("/cases/²/metoo").status_code == 404
+
+
 def test_metoo_retries_when_staff_act_at_the_same_moment(world, frozen, monkeypatch):
     case = demand(world, SHOP, user=world.grid_worker)
     real = actions.public_cases

@@ -92,6 +92,7 @@ def test_unknown_service_is_404(o311, path):
 
 def test_unknown_resource_and_method(o311):
     assert o311.error("nothing/here", 404)
+    assert o311.error("services/%0A", 404)  # a newline is a path too (was Django's HTML 404)
     response = o311.raw("DELETE", "requests", "json")
     assert response.status_code == 405
     assert response["Allow"] == "GET, POST"
@@ -261,6 +262,13 @@ def test_post_outside_the_intake_division_is_403(o311, report, world):
 def test_post_errors(o311, report, overrides, status, expected):
     messages = o311.error("requests", status, method="POST", **report(**overrides))
     assert any(expected in m for m in messages), messages
+    assert Case.objects.count() == 0
+
+
+def test_post_with_nul_in_the_jurisdiction_is_404(o311, report):
+    """PostgreSQL cannot compare text with NUL: the division lookup was a 500 there."""
+    response = o311.raw("POST", "requests", "json", report(jurisdiction_id="LZQ\x00"))
+    assert response.status_code == 404 and "jurisdiction_id" in response.json()[0]["description"]
     assert Case.objects.count() == 0
 
 

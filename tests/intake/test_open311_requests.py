@@ -132,6 +132,8 @@ def test_get_requests_at_most_1000(o311, report, monkeypatch):
         ({"status": "pending"}, 400, "status"),
         ({"start_date": "yesterday"}, 400, "start_date"),
         ({"end_date": "2026-13-01"}, 400, "end_date"),
+        ({"end_date": "0001-01-01"}, 400, "end_date：日期须在"),  # was a 500: no UTC value
+        ({"start_date": "9999-12-31T23:59:59-12:00"}, 400, "start_date：日期须在"),
         ({"start_date": "2026-11-25", "end_date": "2026-11-24"}, 400, "不能晚于"),
         ({"service_code": "demand.nothing"}, 400, "demand.nothing"),
         ({"jurisdiction_id": "NOPE"}, 404, "NOPE"),
@@ -224,12 +226,24 @@ def test_updates_page_never_splits_an_instant(o311, report, frozen, monkeypatch)
         ({}, 400, "updated_after"),
         ({"updated_after": "nope"}, 400, "updated_after"),
         ({"updated_after": "2026-11-24", "end_date": "x"}, 400, "end_date"),
+        ({"updated_after": "0001-01-01"}, 400, "updated_after：日期须在"),  # was a 500
         ({"updated_after": "2026-11-24", "jurisdiction_id": "NOPE"}, 404, "NOPE"),
     ],
 )
 def test_updates_errors(o311, params, status, expected):
     messages = o311.error("servicerequestupdates", status, **params)
     assert any(expected in m for m in messages), messages
+
+
+def test_an_error_echoing_control_characters_is_still_well_formed_xml(o311):
+    """XML 1.0 cannot carry \\x08 or NUL even escaped: they are left out (found by fuzzing)."""
+    import xml.etree.ElementTree as ET
+
+    xml = o311.raw("GET", "requests", "xml", {"jurisdiction_id": "a\x08b"})
+    assert xml.status_code == 404
+    assert "ab" in ET.fromstring(xml.content).find("error/description").text
+    as_json = o311.raw("GET", "requests", "json", {"jurisdiction_id": "a\x08b"})
+    assert "a\x08b" in json.loads(as_json.content)[0]["description"]
 
 
 def test_updates_query_count_is_bounded(o311, filed, report, django_assert_max_num_queries):

@@ -87,6 +87,8 @@ def test_todo_view_is_the_persons_work(client, world, cases):
     [
         ("created_from=2026-13-01", "created_from", "date_from_datetime_parsing"),
         ("created_from=2026-11-05&created_to=2026-11-01", "created_from", "invalid_range"),
+        ("created_from=0001-01-01", "created_from", "date_out_of_range"),  # was a 500: no UTC midnight
+        ("closed_to=9999-12-31", "closed_to", "date_out_of_range"),  # was a 500: no day after it
         ("unit=NOPE", "unit", "unknown_unit"),
         ("division=NOPE", "division", "unknown_division"),
         ("mechanism=nope", "mechanism", "unknown_mechanism"),

@@ -379,6 +379,14 @@ def test_a_stale_page_gets_409_and_changes_nothing(client, world):
     assert fresh(case).state == "registered"
 
 
+@pytest.mark.parametrize("version", ["²", "①"])
+def test_a_version_of_non_ascii_digits_is_no_version(client, world, version):
+    """The string "²" passes isdigit(), yet int("²") fails: the form was a 500; now it is read as no version."""
+    case = report(world)
+    response = post(client, world.dispatcher, case, "register", version=version, opinion="立案")
+    assert response.status_code in (200, 302) and fresh(case).state == "registered"
+
+
 def test_a_forced_forbidden_action_is_refused_with_403(client, world, photo):
     case = verifying(world, photo)
     version = fresh(case).version

@@ -267,3 +267,10 @@ def test_signing_out_clears_what_the_browser_kept(client, world):
     assert response.status_code == 302 and response["Clear-Site-Data"] == '"storage"'
     assert client.get("/report/new/").status_code == 302  # signed out
     assert "Clear-Site-Data" not in client.get("/login/")
+
+
+def test_attachment_ids_of_non_ascii_digits_are_dropped_not_a_500():
+    """The string "²" passes isdigit(), yet int("²") fails; "٣" is a decimal digit int() reads."""
+    from taizhang.web.report.spec import parse_ids
+
+    assert parse_ids(["1", " 2 ", "²", "x", "٣"]) == [1, 2, 3]

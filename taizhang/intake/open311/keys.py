@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from taizhang.cases.models import Case
+from taizhang.errors import contains_nul
 from taizhang.intake.models import Open311Key, Open311Request
 from taizhang.org.models import ApiToken, Division, User
 from taizhang.org.roles import Role
@@ -93,7 +94,7 @@ def resolve_jurisdiction(key: Open311Key, code: str) -> Division:
         if len(mine) != 1:
             raise Open311Error(400, "请提供 jurisdiction_id（区划编码）")
         return mine[0]
-    division = Division.objects.filter(code=code).first()
+    division = None if contains_nul(code) else Division.objects.filter(code=code).first()
     if division is None:
         raise Open311Error(404, f"没有编码为 {code} 的辖区（jurisdiction_id）")
     if key.division is not None and not key.division.contains(division):

@@ -16,6 +16,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from taizhang.cases.models import Case, Transition
+from taizhang.cases.queries import DAY_OUT_OF_RANGE, FIRST_DAY, LAST_DAY
 from taizhang.clock.now import now as clock_now
 from taizhang.mechanisms.registry import get_mechanism
 from taizhang.org.models import Division
@@ -42,6 +43,8 @@ def parse_when(raw: str, name: str) -> datetime:
             parsed = datetime.fromisoformat(value)
     except ValueError:
         raise Open311Error(400, f"{name} 须为 W3C 日期时间，例如 2026-11-24T10:00:00+08:00") from None
+    if not FIRST_DAY <= parsed.date() <= LAST_DAY:  # beyond, the moment has no UTC value to compare with
+        raise Open311Error(400, f"{name}：{DAY_OUT_OF_RANGE}")
     return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 

@@ -16,5 +16,5 @@ urlpatterns = [
     re_path(r"^requests/(?P<ref>[\w.-]+?)" + FMT, views.service_request, name="open311-request"),
     re_path(r"^tokens/(?P<token>[\w-]+)" + FMT, views.token, name="open311-token"),
     re_path(r"^servicerequestupdates" + FMT, views.updates, name="open311-updates"),
-    re_path(r"^(?P<rest>.*)$", views.not_found),
+    re_path(r"^(?P<rest>(?s:.*))$", views.not_found),  # any path, a newline in it too
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import Http404, RawPostDataException
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -12,7 +12,30 @@ from taizhang.web.lockout import TooManyAttempts
 
 from .auth import API_AUTH
 
-api = NinjaAPI(
+# What taizhang.web.malformed answers for any operation before it runs, so the schema says it too.
+REQUEST_ERRORS = {
+    400: "请求无法读取：multipart 缺少 boundary、内容不完整、Content-Length 有误或路径含空字符（malformed_body、malformed_request）",
+    413: "请求体过大（request_too_large）",
+    422: "查询参数含空字符（invalid，字段错误 nul_character）",
+}
+
+
+class TaizhangApi(NinjaAPI):
+    """The API whose OpenAPI schema also lists the errors of reading a request (REQUEST_ERRORS)."""
+
+    def get_openapi_schema(self, **kwargs):
+        schema = super().get_openapi_schema(**kwargs)
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                for status, description in REQUEST_ERRORS.items():
+                    operation["responses"].setdefault(
+                        status, {"description": description, "content": content}
+                    )
+        return schema
+
+
+api = TaizhangApi(
     title="台账 Taizhang API",
     version="1",
     urls_namespace="api-1",
@@ -85,14 +108,22 @@ def on_404(request, exc):
     return error(request, 404, "not_found", "找不到该资源或无权查看")
 
 
+JSON_BODY = "请求体无法解析：须为有效的 JSON（上传文件用 multipart/form-data）"
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     if exc.status_code == 400:
-        message = "请求体无法解析：须为有效的 JSON（上传文件用 multipart/form-data）"
-        return error(request, 400, "malformed_body", message)
+        return error(request, 400, "malformed_body", JSON_BODY)
     if exc.status_code == 403 and "CSRF" in str(exc):
         return error(request, 403, "csrf_failed", "CSRF 校验失败：会话认证的写请求须带 X-CSRFToken 请求头")
     return error(request, exc.status_code, "error", str(exc))
+
+
+@api.exception_handler(RawPostDataException)
+def on_form_body(request, exc):
+    """A form body (already parsed by taizhang.web.malformed) sent to an endpoint that takes JSON."""
+    return error(request, 400, "malformed_body", JSON_BODY)
 
 
 from . import cases  # noqa: E402  (routes register on import)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.http import HttpResponse
 from ninja import Query, Router, Schema
 from pydantic import Field
 
+from taizhang.cases.queries import Day
 from taizhang.insight.kpi import KpiRequest, kpi_report
 from taizhang.insight.kpi_export import kpi_workbook
 
@@ -20,8 +19,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 class KpiQuery(Schema):
     mechanism: str = "demand"
-    start: date = Field(alias="from", description="统计期间起始日（含），YYYY-MM-DD")
-    end: date = Field(alias="to", description="统计期间截止日（不含），YYYY-MM-DD")
+    start: Day = Field(alias="from", description="统计期间起始日（含），YYYY-MM-DD")
+    end: Day = Field(alias="to", description="统计期间截止日（不含），YYYY-MM-DD")
     group: str = Field("unit", description="unit（承办单位）或 division（街道/镇）")
     division: str = Field("", description="只统计该区划下的诉求")
     unit: str = Field("", description="只统计派给该单位（及下级）的诉求")

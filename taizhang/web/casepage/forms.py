@@ -154,7 +154,7 @@ def build_form(
         code=t.code,
         name=t.name,
         role=role,
-        version=int(version) if version.isdigit() else case.version,
+        version=int(version) if version.isdecimal() else case.version,
         approval=t.approval.name if t.approval else "",
     )
 
@@ -328,13 +328,13 @@ def read_request(mech: Mechanism, post: QueryDict, attachments: list[int]) -> Tr
         fields=fields,
         params=params,
         attachments=attachments,
-        expected_version=int(version) if version.isdigit() else None,
+        expected_version=int(version) if version.isdecimal() else None,
     )
 
 
 def kept_ids(post: QueryDict) -> list[int]:
     """Photos uploaded by an earlier, failed attempt of the same form (kept so nothing is re-sent)."""
-    return [int(v) for v in post.getlist("attachments") if v.isdigit()]
+    return [int(v) for v in post.getlist("attachments") if v.isdecimal()]
 
 
 def upload_photos(user, files, kept: int = 0) -> tuple[list[int], ActionError | None]:

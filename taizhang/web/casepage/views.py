@@ -148,7 +148,7 @@ def decide(request: HttpRequest, ref: str) -> HttpResponse:
     opinion = post.get("opinion", "")
     version = post.get("version", "")
     try:
-        do_decide(user, case.pk, approve, opinion, int(version) if version.isdigit() else None)
+        do_decide(user, case.pk, approve, opinion, int(version) if version.isdecimal() else None)
     except ActionError as exc:
         decision = DecisionForm(
             opinion=opinion,

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from taizhang.cases.queries import DAY_OUT_OF_RANGE, FIRST_DAY, LAST_DAY
 from taizhang.errors import ActionError, FieldError
 from taizhang.insight.reply_index import check_reply_viewer, reply_quality_list
 from taizhang.org.scopes import visible_nodes
@@ -44,10 +45,14 @@ def read_date(params: QueryDict, name: str, label: str, errors: list[FieldError]
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         errors.append(FieldError(name, "invalid_date", f"{label}须为 YYYY-MM-DD 格式的日期：{raw}"))
         return None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        errors.append(FieldError(name, "date_out_of_range", f"{label}：{DAY_OUT_OF_RANGE}"))
+        return None
+    return day
 
 
 def parse(params: QueryDict) -> ReplyQuery:

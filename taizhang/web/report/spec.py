@@ -121,7 +121,7 @@ def parse_fields(fields: list[FieldDef], post) -> dict[str, Any]:
 
 def parse_ids(values: list[str]) -> list[int]:
     """Attachment ids from hidden inputs; anything else is dropped (the engine reports unknown ids)."""
-    return [int(v) for v in values if v.strip().isdigit()]
+    return [int(v) for v in values if v.strip().isdecimal()]
 
 
 def case_input(form: MechanismForm, post) -> CaseInput:
