@@ -117,6 +117,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",  # the Content-Security-Policy on every response (web security below)
+    "taizhang.web.nul.RefuseNulMiddleware",  # 400 for NUL in the URL: PostgreSQL cannot hold it in text
     # Last: turns a log-in that hit the failure limit into the lock-out page (web security below).
     "axes.middleware.AxesMiddleware",
 ]
