@@ -27,3 +27,15 @@ def text_cell(ws, value: Any) -> Cell:
 def text_row(ws, values: Iterable[Any]) -> list[Cell]:
     """The cells of one row for `ws.append` (normal or write-only worksheets alike)."""
     return [text_cell(ws, value) for value in values]
+
+
+# CSV has no string type: Excel, WPS and LibreOffice read a cell that starts with one of these as a
+# formula (=HYPERLINK(…), +cmd|…, @SUM(…)), so such a cell gets a leading apostrophe, the spreadsheets'
+# own mark for "this is text" (OWASP's advice for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: Any) -> str:
+    """A value as a CSV cell that a spreadsheet opens as text, never as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

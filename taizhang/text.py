@@ -9,6 +9,9 @@ importer's cells, attachment names), so what is stored is what every output can 
   come from copy-and-paste and broken encoders, so dropping them is kinder than refusing a
   resident's report for something they cannot see;
 - noncharacters (U+FDD0–U+FDEF and U+xxFFFE/U+xxFFFF, among them U+FFFE and U+FFFF) are removed;
+- the bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) are removed: they
+  reorder what follows them on screen, so a title or a file name would read other than it is ("Trojan
+  Source", 报告\u202eftp.exe shown as 报告exe.ptf); the marks U+200E, U+200F and U+061C stay;
 - a lone surrogate (half of a character, only possible through a JSON ``\\ud800`` escape) becomes
   U+FFFD, the replacement character: something was there and was lost, and the mark says so;
 - the result is in Unicode normal form NFC, so the same words typed on two keyboards compare equal.
@@ -23,9 +26,9 @@ import re
 import unicodedata
 from typing import Any
 
-# Cc other than \t and \n (a \r is turned into \n before), and the noncharacters.
+# Cc other than \t and \n (a \r is turned into \n before), the bidi controls and the noncharacters.
 _REMOVED = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ufdd0-\ufdef"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufdd0-\ufdef"
     + "".join(f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17))
     + "]"
 )

@@ -19,14 +19,27 @@ from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.utils.http import content_disposition_header
 
 from taizhang.cases.models import Attachment
+from taizhang.text import normalise_text
 
 INLINE_TYPES = {"image/jpeg", "image/png", "image/webp"}
 SAFE_TYPES = INLINE_TYPES | {"application/pdf"}
 OPAQUE = "application/octet-stream"
+# The extension a download is saved with follows what it is, never the uploader's name: a PDF that is
+# also an HTA, uploaded as 报告.pdf.hta, would otherwise run its script on a double-click.
+EXTENSIONS = {"image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), "image/webp": (".webp",)}
+EXTENSIONS |= {"application/pdf": (".pdf",), OPAQUE: (".bin",)}
 
 
 def safe_type(attachment: Attachment) -> str:
     return attachment.content_type if attachment.content_type in SAFE_TYPES else OPAQUE
+
+
+def download_name(attachment: Attachment) -> str:
+    """The name a download is saved under: the uploader's, without bidi controls (normalise_text, also
+    for names stored before intake removed them), ending in the extension of the type it is sent as."""
+    name = normalise_text(attachment.original_name or "").strip() or "attachment"
+    endings = EXTENSIONS[safe_type(attachment)]
+    return name if name.lower().endswith(endings) else name + endings[0]
 
 
 def local_path(attachment: Attachment) -> str | None:
@@ -40,9 +53,7 @@ def local_path(attachment: Attachment) -> str | None:
 def attachment_response(attachment: Attachment) -> HttpResponse:
     """The download of an attachment the caller may see, with safe headers whatever the serving mode."""
     content_type = safe_type(attachment)
-    disposition = content_disposition_header(
-        content_type not in INLINE_TYPES, attachment.original_name or "attachment"
-    )
+    disposition = content_disposition_header(content_type not in INLINE_TYPES, download_name(attachment))
     name = attachment.file.name
     path = local_path(attachment)
     if path is None:

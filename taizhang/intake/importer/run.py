@@ -55,6 +55,7 @@ from taizhang.cases.recording import Recorder
 from taizhang.clock.now import now as clock_now
 from taizhang.mechanisms.errors import Problem
 from taizhang.org.models import User
+from taizhang.spreadsheet import csv_text
 
 from .mapping import Mapping, MappingError
 from .readers import ReadError, Source, open_source, printable
@@ -112,7 +113,8 @@ class ErrorFile:
 
     def write(self, errors: list[RowError]) -> None:
         for e in errors:
-            self.writer.writerow([e.row, printable(e.column), printable(e.value)[:500], e.reason])
+            cells = [printable(e.column), printable(e.value)[:500], e.reason]
+            self.writer.writerow([e.row, *(csv_text(c) for c in cells)])  # opened in Excel/WPS
 
     def close(self) -> None:
         self.handle.close()

@@ -19,8 +19,13 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 ID_NUMBER = re.compile(
     r"(?<![0-9A-Za-z])(\d{3})\d{11}(\d{3}[\dXx])(?![0-9A-Za-z])|(?<!\d)(\d{3})\d{8}(\d{4})(?!\d)"
 )
-MOBILE = re.compile(r"(?<!\d)(?:\+?86[-\s]?)?(1[3-9]\d)[-\s]?\d{4}[-\s]?(\d{4})(?!\d)")
-LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[-\s]?\d{5,6}(\d{2})(?!\d)")
+# What people put between the groups of a number: ASCII and full-width hyphens and dashes (a Chinese
+# IME in full-width mode types 139－1234－5678), dots, slashes, underscores, spaces and brackets.
+SEPARATOR = r"[-\s.．·/_\u2010-\u2015－~～()（）]"
+MOBILE = re.compile(
+    rf"(?<!\d)(?:\+?86{SEPARATOR}?)?[(（]?(1[3-9]\d)[)）]?{SEPARATOR}?\d{{4}}{SEPARATOR}?(\d{{4}})(?!\d)"
+)
+LANDLINE = re.compile(rf"(?<!\d)[(（]?(0\d{{2,3}})[)）]?{SEPARATOR}?\d{{5,6}}(\d{{2}})(?!\d)")
 LONG_NUMBER = re.compile(r"(?<!\d)\d{5,}(\d{2})(?!\d)")  # bank cards, QQ numbers, 门牌 with many digits
 PLATE = re.compile(
     r"([京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼])([A-Z])[·•\s]?[A-Z0-9]{4,5}([A-Z0-9])"
@@ -56,9 +61,9 @@ def redact_text(text: str, names: Iterable[str] = ()) -> str:
 def mask_known(text: str, names: list[str]) -> str:
     """Each known value masked wherever it occurs; a number (a phone) however it is spaced or split."""
     for name in names:
-        digits = re.sub(r"[\s()+-]", "", name)
+        digits = re.sub(rf"{SEPARATOR}|\+", "", name)
         if digits.isdigit() and len(digits) >= 5:
-            spaced = re.compile(r"[\s()-]*".join(digits))
+            spaced = re.compile(f"{SEPARATOR}*".join(digits))
             text = spaced.sub(MASK * 4 + digits[-2:], text)
         else:
             text = text.replace(name, mask_name(name))
