@@ -265,6 +265,13 @@ if TAIZHANG_AUDIT_CHECKPOINT_LOG and not Path(TAIZHANG_AUDIT_CHECKPOINT_LOG).par
     raise ImproperlyConfigured(
         f"TAIZHANG_AUDIT_CHECKPOINT_LOG={TAIZHANG_AUDIT_CHECKPOINT_LOG!r}: its directory does not exist"
     )
+# The log is the signer's memory outside the database: without it, deleting every checkpoint row would
+# let the next checkpoint sign a rewritten history.
+if TAIZHANG_AUDIT_SIGNING_KEY and not TAIZHANG_AUDIT_CHECKPOINT_LOG:
+    raise ImproperlyConfigured(
+        "TAIZHANG_AUDIT_SIGNING_KEY is set but TAIZHANG_AUDIT_CHECKPOINT_LOG is not: the signer needs a "
+        "checkpoint log outside the database (set it to a file off the database server)"
+    )
 
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"

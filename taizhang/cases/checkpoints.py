@@ -8,7 +8,9 @@ last history row) are kept with the latest checkpoint only, compressed in chunks
 `taizhang audit verify` checks that every signature holds, that the series has no gap, and that every
 head of the latest checkpoint is still in today's chain at the same place with the same hash: a
 history row rewritten and every later hash recomputed no longer matches. A new checkpoint is signed
-only when today's chains still extend the previous one, so a rewrite is never signed over.
+only when today's chains still extend the previous one, so a rewrite is never signed over; and only
+when the database still holds the latest checkpoint the signer's log outside it names
+(checkpoint_log.py), so deleting every checkpoint row is not a way to start over on a rewritten history.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import struct
 import tempfile
 import zlib
@@ -30,6 +31,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from .audit_keys import AuditKeyError, key_id, keyring, read_private_key, signature_valid
+from .checkpoint_log import LogUnreadable, append_log, latest_entry, log_problems
 from .keyset import keyset
 from .models import AuditCheckpoint, AuditCheckpointHeads, Case, Transition
 
@@ -162,37 +164,41 @@ def check_series(keys: dict[str, Ed25519PublicKey]) -> tuple[AuditCheckpoint | N
     return (previous if latest_valid else None), problems
 
 
-def log_problems(latest: AuditCheckpoint | None) -> list[str]:
-    """The checkpoint log outside the database must not name a checkpoint the database lost."""
-    path = settings.TAIZHANG_AUDIT_CHECKPOINT_LOG
-    if not path or not Path(path).exists():
-        return []
-    last = None
-    with open(path, encoding="utf-8") as log:
-        for line in log:
-            if line.strip():
-                last = line
-    if last is None:
-        return []
-    try:
-        entry = json.loads(last)
-        serial, statement = int(entry["serial"]), entry["statement"]
-    except (ValueError, KeyError, TypeError):
-        return [f"检查点日志 {path} 的最后一行无法读取"]
-    if latest is None or latest.serial < serial:
-        return [f"检查点日志记有检查点 #{serial}，数据库中却没有（检查点被删除）"]
-    stored = AuditCheckpoint.objects.filter(serial=serial).values_list("statement", flat=True).first()
-    if stored != statement:
-        return [f"数据库中的检查点 #{serial} 与检查点日志中的不同（被替换）"]
-    return []
+def make_checkpoint(
+    private: Ed25519PrivateKey,
+    keys: dict[str, Ed25519PublicKey],
+    now: datetime,
+    batch: int,
+    first: bool = False,
+) -> AuditCheckpoint:
+    """Sign every case's chain head, if today's chains extend the latest checkpoint; returns it.
 
-
-def make_checkpoint(private: Ed25519PrivateKey, keys: dict[str, Ed25519PublicKey], now: datetime, batch: int):
-    """Sign every case's chain head, if today's chains extend the previous checkpoint; returns it.
-
+    The latest checkpoint is the one the checkpoint log names: the database must still hold it and
+    nothing the log does not know of. With an empty log a series is started only when `first` says so
+    (the operator's deliberate `--first`), and `first` is refused once the log names a checkpoint.
     `keys` are the public keys earlier checkpoints may be signed with (this key's own is added).
     Raises CheckpointError naming what is wrong and signs nothing then.
     """
+    path = settings.TAIZHANG_AUDIT_CHECKPOINT_LOG
+    if not path:
+        raise CheckpointError(
+            ["未配置 TAIZHANG_AUDIT_CHECKPOINT_LOG：签署检查点须在数据库之外记下已签署的检查点"]
+        )
+    try:
+        entry = latest_entry(path)
+    except LogUnreadable as exc:
+        raise CheckpointError([str(exc), "不签署新的检查点"]) from None
+    if entry is None and not first:
+        raise CheckpointError(
+            [
+                f"检查点日志 {path} 为空：检查点系列尚未开始，不会自动开始；"
+                "确认记录无误（taizhang audit verify）后，由操作员运行 taizhang audit checkpoint --first"
+            ]
+        )
+    if entry is not None and first:
+        raise CheckpointError(
+            [f"检查点日志 {path} 已记有检查点 #{entry.serial}：--first 只用于开始新的检查点日志"]
+        )
     own = private.public_key()
     keys = {**keys, key_id(own): own}
     previous, problems = check_series(keys)  # without problems, `previous` is the latest (or None)
@@ -215,8 +221,13 @@ def make_checkpoint(private: Ed25519PrivateKey, keys: dict[str, Ed25519PublicKey
             separators=(",", ":"),
         )
         signature = private.sign(statement.encode()).hex()
-        checkpoint = store(previous, statement, signature, key_id(own), now, spool, sizes)
-    append_log(checkpoint)
+        # The log line is written before the commit: a log that cannot be written stores nothing.
+        try:
+            with transaction.atomic():
+                checkpoint = store(previous, statement, signature, key_id(own), now, spool, sizes)
+                append_log(path, checkpoint)
+        except OSError as exc:
+            raise CheckpointError([f"检查点日志 {path} 无法写入（{exc}），检查点未保存"]) from None
     return checkpoint
 
 
@@ -280,21 +291,6 @@ def store(
     except IntegrityError:
         raise CheckpointError(["另一个检查点刚刚生成，本次未保存；请重试"]) from None
     return checkpoint
-
-
-def append_log(checkpoint: AuditCheckpoint) -> None:
-    """Append the signed statement to the checkpoint log outside the database, when one is set."""
-    path = settings.TAIZHANG_AUDIT_CHECKPOINT_LOG
-    if not path:
-        return
-    line = json.dumps(
-        {"serial": checkpoint.serial, "statement": checkpoint.statement, "signature": checkpoint.signature},
-        ensure_ascii=False,
-    )
-    with open(path, "a", encoding="utf-8") as log:
-        log.write(line + "\n")
-        log.flush()
-        os.fsync(log.fileno())
 
 
 class CheckpointSchedule:

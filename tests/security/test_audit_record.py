@@ -38,12 +38,12 @@ from tests.cases.helpers import act, report, to_rectifying
 
 @pytest.fixture
 def keys(tmp_path, settings):
-    """The operator's key pair, configured as the settings name it."""
+    """The operator's key pair and checkpoint log, configured as the settings name them."""
     private, public = tmp_path / "audit.key", tmp_path / "audit.pub"
     write_keypair(private, public)
     settings.TAIZHANG_AUDIT_SIGNING_KEY = str(private)
     settings.TAIZHANG_AUDIT_VERIFY_KEY = [str(public)]
-    settings.TAIZHANG_AUDIT_CHECKPOINT_LOG = ""
+    settings.TAIZHANG_AUDIT_CHECKPOINT_LOG = str(tmp_path / "checkpoints.jsonl")
     return private, public
 
 
@@ -87,7 +87,7 @@ def verify_fails(*args) -> str:
 def test_an_intact_record_passes_with_its_checkpoint(world, keys, photo, capsys):
     case = report(world, attachments=[photo(world.grid_worker)])
     to_rectifying(world, case)
-    call_command("audit", "checkpoint")
+    call_command("audit", "checkpoint", "--first")
     act(world.handler, case, "rectified", attachments=[photo(world.handler)])
     call_command("audit", "verify")
     out = capsys.readouterr().out
@@ -127,7 +127,7 @@ def test_co_units_removed_by_sql_are_reported(world):
 
 def test_a_rewritten_history_with_recomputed_hashes_fails_against_the_checkpoint(world, keys):
     case = to_rectifying(world, report(world))
-    call_command("audit", "checkpoint")
+    call_command("audit", "checkpoint", "--first")
     rewrite_history(case, 2, "伪造的立案意见")
     # The chain alone is consistent again: only the signed head shows the rewrite.
     assert "哈希链断裂" not in verify_fails()
@@ -139,7 +139,7 @@ def test_a_rewritten_history_with_recomputed_hashes_fails_against_the_checkpoint
 
 def test_a_rewrite_of_the_rows_before_the_head_is_found_even_after_more_rows(world, keys, photo, capsys):
     case = to_rectifying(world, report(world))
-    call_command("audit", "checkpoint")
+    call_command("audit", "checkpoint", "--first")
     act(world.handler, case, "rectified", attachments=[photo(world.handler)])
     rewrite_history(case, 1, "伪造的上报")
     verify_fails()
@@ -150,7 +150,7 @@ def test_a_rewrite_of_the_rows_before_the_head_is_found_even_after_more_rows(wor
 
 def test_a_forged_checkpoint_over_a_rewritten_history_is_refused(world, keys, tmp_path):
     case = to_rectifying(world, report(world))
-    call_command("audit", "checkpoint")
+    call_command("audit", "checkpoint", "--first")
     rewrite_history(case, 2, "伪造")
     # The intruder signs the rewritten heads with a key of his own, naming the operator's key.
     write_keypair(tmp_path / "evil.key", tmp_path / "evil.pub")
@@ -169,10 +169,9 @@ def test_a_forged_checkpoint_over_a_rewritten_history_is_refused(world, keys, tm
         call_command("audit", "checkpoint")
 
 
-def test_a_deleted_latest_checkpoint_is_found_through_the_log(world, keys, settings, tmp_path):
-    settings.TAIZHANG_AUDIT_CHECKPOINT_LOG = str(tmp_path / "checkpoints.jsonl")
+def test_a_deleted_latest_checkpoint_is_found_through_the_log(world, keys):
     case = report(world)
-    call_command("audit", "checkpoint")
+    call_command("audit", "checkpoint", "--first")
     act(world.dispatcher, case, "register")
     call_command("audit", "checkpoint")
     AuditCheckpoint.objects.filter(serial=2).delete()
@@ -257,18 +256,19 @@ def test_checkpoint_needs_the_signing_key(world, settings):
 def test_the_worker_signs_a_checkpoint_once_per_interval(world, keys, settings):
     settings.TAIZHANG_AUDIT_CHECKPOINT_INTERVAL = 3600
     report(world)
+    call_command("audit", "checkpoint", "--first")
     schedule, now = CheckpointSchedule(), clock_now()
-    assert schedule.tick(now).serial == 1
     assert schedule.tick(now + timedelta(minutes=59)) is None
     assert CheckpointSchedule().tick(now + timedelta(minutes=30)) is None  # a second worker too
     assert schedule.tick(now + timedelta(minutes=61)).serial == 2
+    assert schedule.tick(now + timedelta(minutes=62)) is None
 
 
 def test_make_checkpoint_signs_nothing_when_a_case_row_lost_its_head(world, keys):
     case = report(world)
     sql("UPDATE cases_case SET last_hash = %s WHERE id = %s", ["0" * 64, case.pk])
     with pytest.raises(CheckpointError, match=f"{case.number}：案件记录的最新哈希与第 1 条流转记录不符"):
-        make_checkpoint(read_private_key(keys[0]), {}, clock_now(), 100)
+        make_checkpoint(read_private_key(keys[0]), {}, clock_now(), 100, first=True)
 
 
 @pytest.mark.parametrize(

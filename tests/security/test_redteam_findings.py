@@ -210,23 +210,19 @@ def test_addresses_of_one_ipv6_subscriber_share_the_portal_limit(world, settings
 # -- 8. audit: deleting every checkpoint -----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="without TAIZHANG_AUDIT_CHECKPOINT_LOG (the default), deleting every checkpoint row leaves verify "
-    "with a note ('尚无检查点') and exit 0, and the next checkpoint signs the rewritten history: the "
-    "signed checkpoints protect nothing against someone who can DELETE. taizhang/cases/verify.py "
-    "use_checkpoints; taizhang/cases/checkpoints.py make_checkpoint.",
-)
 def test_deleting_every_checkpoint_is_not_a_way_to_rewrite_history(world, tmp_path, settings):
     private, public = tmp_path / "audit.key", tmp_path / "audit.pub"
     write_keypair(private, public)
     settings.TAIZHANG_AUDIT_SIGNING_KEY = str(private)
     settings.TAIZHANG_AUDIT_VERIFY_KEY = [str(public)]
-    settings.TAIZHANG_AUDIT_CHECKPOINT_LOG = ""
+    settings.TAIZHANG_AUDIT_CHECKPOINT_LOG = str(tmp_path / "checkpoints.jsonl")  # required with the key
     case = to_rectifying(world, report(world))
-    call_command("audit", "checkpoint")
+    call_command("audit", "checkpoint", "--first")
     AuditCheckpointHeads.objects.all().delete()
     AuditCheckpoint.objects.all().delete()
     rewrite_history(case, 2, "伪造的立案意见")
-    with pytest.raises(CommandError):
+    with pytest.raises(CommandError, match="检查点日志记有检查点 #1，数据库中却没有"):
+        call_command("audit", "checkpoint")  # the signer never signs the rewritten history
+    settings.TAIZHANG_AUDIT_CHECKPOINT_LOG = ""  # an auditor who has only the public key
+    with pytest.raises(CommandError, match="数据库中没有任何签名检查点"):
         call_command("audit", "verify")

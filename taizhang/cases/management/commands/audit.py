@@ -34,6 +34,11 @@ class Command(BaseCommand):
             "checkpoint", help="签署每个案件哈希链的链头（TAIZHANG_AUDIT_SIGNING_KEY）"
         )
         checkpoint.add_argument("--batch", type=int, default=1000, help="每批读取的案件数（默认 1000）")
+        checkpoint.add_argument(
+            "--first",
+            action="store_true",
+            help="开始检查点系列：仅当检查点日志为空时（首次，或恢复备份后换了新日志），须先核对记录",
+        )
 
     def handle(self, *args, action: str, **options) -> None:
         if options.get("batch") is not None and options["batch"] < 1:
@@ -76,13 +81,13 @@ class Command(BaseCommand):
             f"公钥 {public}：设置 TAIZHANG_AUDIT_VERIFY_KEY 供 taizhang audit verify 使用。"
         )
 
-    def checkpoint(self, batch: int, **_) -> None:
+    def checkpoint(self, batch: int, first: bool, **_) -> None:
         if not settings.TAIZHANG_AUDIT_SIGNING_KEY:
             raise CommandError("未配置 TAIZHANG_AUDIT_SIGNING_KEY（签名私钥文件），无法生成检查点")
         private = read_private_key(Path(settings.TAIZHANG_AUDIT_SIGNING_KEY))
         keys = keyring([Path(p) for p in settings.TAIZHANG_AUDIT_VERIFY_KEY])
         try:
-            made = make_checkpoint(private, keys, clock_now(), batch)
+            made = make_checkpoint(private, keys, clock_now(), batch, first=first)
         except CheckpointError as exc:
             for text in exc.problems:
                 self.stderr.write(text)
