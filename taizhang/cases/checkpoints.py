@@ -295,7 +295,8 @@ def store(
 
 class CheckpointSchedule:
     """The worker's checkpoints: one every TAIZHANG_AUDIT_CHECKPOINT_INTERVAL seconds when a signing key
-    is set; a refused one is logged as an error and tried again an interval later, not every cycle."""
+    is set; a refused one is logged as an error and tried again an interval later, not every cycle. It
+    never starts a series (that is `taizhang audit checkpoint --first`, an operator's act)."""
 
     def __init__(self) -> None:
         self.not_before: datetime | None = None
