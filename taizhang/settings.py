@@ -383,19 +383,26 @@ INSTALLED_APPS += [
     "ninja",  # the API docs use django-ninja's own Swagger UI files instead of a CDN (no inline script)
 ]
 
-# Failed log-ins (web, admin) and wrong API tokens, per account and per address: taizhang.web.lockout.
+# Failed log-ins (web, admin) per account and address pair, and all failures (wrong API tokens too) per
+# address: taizhang.web.lockout.
 TAIZHANG_LOGIN_FAILURE_LIMIT = env_int("TAIZHANG_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+TAIZHANG_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("TAIZHANG_LOGIN_ADDRESS_FAILURE_LIMIT", 30, minimum=1)
+if TAIZHANG_LOGIN_ADDRESS_FAILURE_LIMIT < TAIZHANG_LOGIN_FAILURE_LIMIT:
+    raise ImproperlyConfigured(
+        f"TAIZHANG_LOGIN_ADDRESS_FAILURE_LIMIT={TAIZHANG_LOGIN_ADDRESS_FAILURE_LIMIT}: must be at least "
+        f"TAIZHANG_LOGIN_FAILURE_LIMIT={TAIZHANG_LOGIN_FAILURE_LIMIT} (an address's failures over all accounts)"
+    )
 TAIZHANG_LOGIN_COOLOFF_MINUTES = env_int("TAIZHANG_LOGIN_COOLOFF_MINUTES", 15, minimum=1)
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account or address
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account+address pair or address
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = TAIZHANG_LOGIN_FAILURE_LIMIT
+AXES_FAILURE_LIMIT = "taizhang.web.lockout.failure_limit"  # reads the two limits above
 AXES_COOLOFF_TIME = timedelta(minutes=TAIZHANG_LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = "taizhang.web.lockout.lockout_parameters"
 AXES_LOCKOUT_CALLABLE = "taizhang.web.lockout.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "taizhang.web.client.client_address"
-AXES_RESET_ON_SUCCESS = False  # taizhang.web.lockout clears only the account's own failures on success
+AXES_CLIENT_IP_CALLABLE = "taizhang.web.client.limit_address"
+AXES_RESET_ON_SUCCESS = False  # taizhang.web.lockout clears only the signing-in pair's failures
 AXES_DISABLE_ACCESS_LOG = True  # failures are what is counted; successful log-ins are not kept
 # Masked in the stored attempts and the logs: besides axes' own, a wrong Open311 POST's key and contact data.
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "api_key", "first_name", "last_name", "phone", "email"]
@@ -408,4 +415,10 @@ if TAIZHANG_TRUSTED_PROXY_HEADER and not TAIZHANG_TRUSTED_PROXIES:
     raise ImproperlyConfigured(
         f"TAIZHANG_TRUSTED_PROXY_HEADER={TAIZHANG_TRUSTED_PROXY_HEADER!r} needs TAIZHANG_TRUSTED_PROXIES "
         "(the addresses of the proxies that set it); otherwise any client could forge its address"
+    )
+# Per-address limits count an IPv6 client by this network prefix: one subscriber holds a whole /64.
+TAIZHANG_IPV6_LIMIT_PREFIX = env_int("TAIZHANG_IPV6_LIMIT_PREFIX", 64, minimum=32)
+if TAIZHANG_IPV6_LIMIT_PREFIX > 128:
+    raise ImproperlyConfigured(
+        f"TAIZHANG_IPV6_LIMIT_PREFIX={TAIZHANG_IPV6_LIMIT_PREFIX}: must be at most 128"
     )

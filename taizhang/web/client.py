@@ -1,9 +1,13 @@
-"""Who is calling: the client's address, the one answer used by every per-address limit.
+"""Who is calling: the client's address, and `limit_address`, the one answer every per-address limit uses.
 
 Behind a reverse proxy REMOTE_ADDR is the proxy. Its forwarding header is honoured only when the request
 comes from one of TAIZHANG_TRUSTED_PROXIES, and then read from the right: each trusted proxy appends the
 address it received from, so the right-most address that is not a trusted proxy is the client. What lies
 to its left was written by the client and is ignored (a spoofed X-Forwarded-For changes nothing).
+
+A limit counts one subscriber, not one address: an IPv6 subscriber is given a whole prefix (usually a /64,
+TAIZHANG_IPV6_LIMIT_PREFIX) and may pick any address in it for each request, so limits count the prefix;
+an IPv4-mapped IPv6 address (::ffff:a.b.c.d, from a dual-stack socket) is the IPv4 address it carries.
 """
 
 from __future__ import annotations
@@ -36,8 +40,14 @@ def _address(text: str) -> Address | None:
         return None
 
 
+def _plain(address: Address) -> Address:
+    """An IPv4-mapped IPv6 address as the IPv4 address it carries; any other address as it is."""
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address
+
+
 def _trusted(address: Address | None, networks: tuple[Network, ...]) -> bool:
-    return address is not None and any(address in net for net in networks)
+    return address is not None and any(_plain(address) in net for net in networks)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -59,3 +69,19 @@ def client_address(request: HttpRequest) -> str:
             return str(address)
         nearest = str(address)
     return nearest  # every hop is a trusted proxy: the request began inside
+
+
+def limit_address(request: HttpRequest) -> str:
+    """What every per-address limit counts (log-in and token failures, the portal's hourly limit, anonymous
+    upload quotas): the client's address, an IPv6 one cut to the first address of its
+    TAIZHANG_IPV6_LIMIT_PREFIX network (2001:db8:1:2::9 -> 2001:db8:1:2:: for /64), an IPv4-mapped one as
+    IPv4. Still an address, so axes can store it; what is not an address (a unix socket's "") stays as it is."""
+    text = client_address(request)
+    try:
+        address = _plain(ipaddress.ip_address(text))
+    except ValueError:
+        return text
+    if address.version == 4:
+        return str(address)
+    prefix = settings.TAIZHANG_IPV6_LIMIT_PREFIX
+    return str(ipaddress.IPv6Network((address, prefix), strict=False).network_address)

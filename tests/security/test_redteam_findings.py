@@ -172,12 +172,6 @@ def test_a_nul_byte_in_the_url_is_refused_not_a_server_error(world, url):
 # -- 6. lock-out of an innocent account ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="by design an account locks after 5 failures from any address, and each try renews the lock: "
-    "anyone can keep any account (the admin's too) locked with one request per cool-off. Needs a "
-    "decision (e.g. lock per account+address, or exempt addresses/devices the owner signed in from).",
-)
 def test_failures_from_strangers_do_not_lock_the_owner_out_where_they_signed_in_before(world):
     owner = Client(REMOTE_ADDR="198.51.100.7")
     assert owner.post("/login/", {"username": "paiqian", "password": "pw-paiqian"}).status_code == 302
@@ -192,12 +186,6 @@ def test_failures_from_strangers_do_not_lock_the_owner_out_where_they_signed_in_
 # -- 7. IPv6 senders -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="per-address limits (portal per hour, anonymous upload quota, log-in lock-out) count each IPv6 "
-    "address alone; one subscriber holds a whole /64 (2^64 addresses), so every limit is void over IPv6. "
-    "taizhang/web/client.py client_address() should give the /64 for IPv6.",
-)
 def test_addresses_of_one_ipv6_subscriber_share_the_portal_limit(world, settings):
     settings.TAIZHANG_PORTAL_MAX_PER_HOUR = 2
     for i in range(1, 4):

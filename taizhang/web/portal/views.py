@@ -43,7 +43,7 @@ from taizhang.intake.portal.tickets import EXAMPLE
 from taizhang.intake.public import public_items
 from taizhang.mechanisms.registry import get_mechanism
 
-from ..client import client_address
+from ..client import limit_address
 from ..report.spec import plain_errors
 from .forms import bind, posted, submission
 
@@ -94,7 +94,7 @@ def new(request: HttpRequest) -> HttpResponse:
     sub = submission(mechs, request.POST)
     photos = request.FILES.getlist("photos")
     try:
-        case, code, _data = do_portal_submit(request.user, sub, client_address(request), key, photos)
+        case, code, _data = do_portal_submit(request.user, sub, limit_address(request), key, photos)
     except ActionError as exc:
         context = {
             **bind(mechs, posted(request.POST), plain_errors(exc.errors, request.POST), division_list()),
