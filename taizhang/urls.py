@@ -29,6 +29,10 @@ urlpatterns = [
     path("open311/v2/", include("taizhang.intake.open311.urls")),
 ]
 
+# Production (#12): an unexpected error is answered with the request id (JSON for the API), 503 when the
+# database cannot be reached; Django logs it with its traceback.
+handler500 = "taizhang.ops.errors.server_error"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from taizhang.clock.now import now as clock_now
 
@@ -52,9 +52,18 @@ def run_forever(
     interval: float, stop: threading.Event, on_cycle: Callable[[int], None] | None = None
 ) -> None:
     """Loop until `stop` is set; the current case finishes its transaction before the loop exits."""
+    from taizhang.ops.heartbeat import record_pass
+
     while not stop.is_set():
         close_old_connections()
-        written = run_once(stop=stop)
+        try:
+            written = run_once(stop=stop)
+        except DatabaseError:  # the database restarting must not end the scheduler: try again next time
+            logger.exception("scheduler pass failed; retrying in %s s", interval)
+            stop.wait(interval)
+            continue
+        if not stop.is_set():
+            record_pass(written)  # a complete pass, for the worker's gauge on /metrics
         if on_cycle:
             on_cycle(written)
         stop.wait(interval)

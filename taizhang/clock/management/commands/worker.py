@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from taizhang.clock.worker import install_signal_handlers, run_forever, run_once
+from taizhang.ops.heartbeat import record_pass
 
 
 class Command(BaseCommand):
@@ -20,6 +21,7 @@ class Command(BaseCommand):
     def handle(self, *args, once: bool, interval: float | None, **options) -> None:
         if once:
             written = run_once()
+            record_pass(written)
             self.stdout.write(f"已处理，写入 {written} 条系统记录")
             return
         stop = threading.Event()
