@@ -8,7 +8,8 @@ By default the script builds everything itself: a throw-away PostgreSQL database
 (``taizhang_bench_<pid>``, dropped at the end) with the demo district (``taizhang demo``: 300 hazard
 cases, 200 demands, 12 petitions and a topic model), the static files collected, and the server started
 the production way (``taizhang serve``: gunicorn with ``taizhang/gunicorn_conf.py``,
-``TAIZHANG_ENV=production``, the psycopg pool) on a free port. Then, in one run:
+``TAIZHANG_ENV=production``, the psycopg pool) on a free port, with the scheduler (``taizhang worker``)
+beside it. Then, in one run:
 
 1. **The mix** for ``--duration`` seconds: ``--clients`` threads with keep-alive connections. Half are
    staff signed in through the login form (工作台, case list, case pages, hot spots, dashboard), three in
@@ -238,16 +239,26 @@ def serve_and_measure(database_url: str, args: argparse.Namespace) -> int:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+            # The scheduler runs beside it, as in production: its passes write to the same cases.
+            scheduler = subprocess.Popen(
+                [TAIZHANG, "worker", "--interval", "5"],
+                env=env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
             try:
                 print("  taizhang serve (collectstatic, checks, gunicorn) …", file=sys.stderr, flush=True)
                 wait_ready(port, server, 180)
                 errors = measure(port, args, data)
             finally:
-                server.send_signal(signal.SIGTERM)
-                try:
-                    server.wait(timeout=40)
-                except subprocess.TimeoutExpired:
-                    server.kill()
+                for proc in (server, scheduler):
+                    proc.send_signal(signal.SIGTERM)
+                for proc in (server, scheduler):
+                    try:
+                        proc.wait(timeout=40)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
         lines = log_path.read_text(errors="replace").splitlines()
         bad = [ln for ln in lines if '"levelname": "ERROR"' in ln or '"level": "ERROR"' in ln]
         print(f"\nserver log: {len(lines)} lines, {len(bad)} at ERROR")
