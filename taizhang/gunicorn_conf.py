@@ -120,6 +120,15 @@ def post_worker_init(worker) -> None:
     worker.log.info("taizhang: worker %s warmed up in %.1f s", worker.pid, warm_up())
 
 
+def worker_exit(server, worker) -> None:
+    """Close the worker's pooled connections, so that PostgreSQL sees a clean goodbye."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        if connection.vendor == "postgresql":
+            connection.close_pool()
+
+
 def child_exit(server, worker) -> None:
     from prometheus_client import multiprocess
 

@@ -21,7 +21,7 @@ import pytest
 from django.db import connection
 from prometheus_client.parser import text_string_to_metric_families
 
-from .helpers import REPO, SANE, child_env, database_url, free_port
+from .helpers import REPO, SANE, child_env, database_url, free_port, taizhang
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the server's processes must see committed data
 HTTPS = {"X-Forwarded-Proto": "https"}  # what nginx (127.0.0.1, trusted) tells the app
@@ -186,3 +186,15 @@ def test_no_connection_from_the_pool_within_its_timeout_is_503(tmp_path, static_
     errors = [json.loads(line) for line in server.log_lines() if line.startswith("{") and '"ERROR"' in line]
     pool = [r for r in errors if r.get("request_id") == body["request_id"]]
     assert pool and "PoolTimeout" in pool[0]["exc_info"] and pool[0]["status_code"] == 503
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="the pool is PostgreSQL's")
+def test_serve_refuses_more_connections_than_postgresql_allows():
+    from taizhang.ops.management.commands.serve import connection_budget
+
+    assert connection_budget(2, 4) is None and connection_budget(200, None) is None
+    env = {**SANE, "DATABASE_URL": database_url(connection.settings_dict), "TAIZHANG_WEB_WORKERS": "200"}
+    proc = taizhang(["serve", "--no-collectstatic"], child_env(env))
+    assert proc.returncode != 0
+    assert "200 workers (TAIZHANG_WEB_WORKERS) × 4 connections (TAIZHANG_DB_POOL_MAX)" in proc.stderr

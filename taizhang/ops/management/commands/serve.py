@@ -15,23 +15,22 @@ from django.db import DEFAULT_DB_ALIAS, connections
 RESERVED = 5
 
 
-def connection_budget(workers: int) -> str | None:
-    """Why workers × TAIZHANG_DB_POOL_MAX would not fit in PostgreSQL's max_connections, or None."""
-    db = settings.DATABASES[DEFAULT_DB_ALIAS]
-    pool = db.get("OPTIONS", {}).get("pool")
+def connection_budget(workers: int, pool_max: int | None) -> str | None:
+    """Why `workers` × `pool_max` connections (+ RESERVED) would not fit PostgreSQL's max_connections, or
+    None (also without a pool, or on SQLite)."""
     connection = connections[DEFAULT_DB_ALIAS]
-    if connection.vendor != "postgresql" or not pool:
+    if connection.vendor != "postgresql" or not pool_max:
         return None
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int"
         )
         available = cursor.fetchone()[0]
-    needed = workers * pool["max_size"] + RESERVED
+    needed = workers * pool_max + RESERVED
     if needed <= available:
         return None
     return (
-        f"{workers} workers (TAIZHANG_WEB_WORKERS) × {pool['max_size']} connections (TAIZHANG_DB_POOL_MAX) "
+        f"{workers} workers (TAIZHANG_WEB_WORKERS) × {pool_max} connections (TAIZHANG_DB_POOL_MAX) "
         f"+ {RESERVED} for the scheduler and maintenance = {needed}, but PostgreSQL allows {available}: "
         "lower one of them, or raise max_connections in postgresql.conf"
     )
@@ -62,8 +61,8 @@ class Command(BaseCommand):
                     "migrations are not applied: run `taizhang migrate` (or serve --migrate)"
                 ) from None
         call_command("check", deploy=settings.TAIZHANG_ENV == "production")
-        workers = settings.TAIZHANG_WEB_WORKERS
-        problem = connection_budget(workers)
+        pool = settings.DATABASES[DEFAULT_DB_ALIAS].get("OPTIONS", {}).get("pool") or {}
+        problem = connection_budget(settings.TAIZHANG_WEB_WORKERS, pool.get("max_size"))
         if problem:
             raise CommandError(problem)
         connections.close_all()
