@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format demo bench clean messages
+.PHONY: run serve test lint format demo bench bench-load clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ run: $(STAMP)
 	TAIZHANG_CALENDAR_UNKNOWN_YEAR=$${TAIZHANG_CALENDAR_UNKNOWN_YEAR:-weekends} $(BIN)/taizhang migrate --noinput
 	TAIZHANG_CALENDAR_UNKNOWN_YEAR=$${TAIZHANG_CALENDAR_UNKNOWN_YEAR:-weekends} $(BIN)/taizhang demo --if-empty
 	TAIZHANG_CALENDAR_UNKNOWN_YEAR=$${TAIZHANG_CALENDAR_UNKNOWN_YEAR:-weekends} $(BIN)/taizhang runserver 127.0.0.1:8000
+
+# Production: collectstatic, migration and deploy checks, then gunicorn (taizhang/gunicorn_conf.py) with the
+# settings from the environment (TAIZHANG_ENV=production …; README "Production"). `make run` is the demo.
+serve: $(STAMP)
+	$(BIN)/taizhang serve
 
 # All tests on SQLite, and on PostgreSQL when DATABASE_URL points to it.
 test: $(STAMP)
@@ -35,6 +40,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/hazard_loop.py
+
+# The production server on PostgreSQL under 50 clients for 60 s, next to /healthz (bench/README.md).
+bench-load: $(STAMP)
+	$(BIN)/python bench/load.py
 
 # The English catalogues (the msgids are the Chinese UI text): collect the marked strings of each app with a
 # catalogue, then compile. Translate the new empty entries in taizhang/<app>/locale/en/LC_MESSAGES/django.po

@@ -18,6 +18,8 @@ cp "$work/htmx.org-$HTMX/LICENSE" "$out/htmx.LICENSE.txt"
 cp "$work/echarts-$ECHARTS/dist/echarts.min.js" "$out/echarts.min.js"
 cp "$work/echarts-$ECHARTS/LICENSE" "$out/echarts.LICENSE.txt"
 cp "$work/leaflet-$LEAFLET/dist/leaflet.js" "$work/leaflet-$LEAFLET/dist/leaflet.css" "$out/leaflet/"
+# The source map is not shipped: drop its reference, which collectstatic's hashed names (production) refuse.
+sed -i '/sourceMappingURL=/d' "$out/leaflet/leaflet.js"
 cp "$work/leaflet-$LEAFLET/dist/images/"*.png "$out/leaflet/images/"
 cp "$work/leaflet-$LEAFLET/LICENSE" "$out/leaflet/LICENSE.txt"
 printf 'htmx.org %s\necharts %s\nleaflet %s\n' "$HTMX" "$ECHARTS" "$LEAFLET" > "$out/VERSIONS"

@@ -79,7 +79,9 @@ def env_tile_url(name: str) -> str:
     return value
 
 
-DEBUG = env_bool("TAIZHANG_DEBUG", True)
+# Production (#12): TAIZHANG_ENV=production turns debug off by default and refuses unsafe settings (block at the end).
+TAIZHANG_ENV = env_choice("TAIZHANG_ENV", "development", ("development", "production"))
+DEBUG = env_bool("TAIZHANG_DEBUG", TAIZHANG_ENV == "development")
 SECRET_KEY = os.environ.get("TAIZHANG_SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -95,6 +97,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_prometheus",  # production (#12): request, latency and database metrics at /metrics
     "taizhang.org",
     "taizhang.mechanisms",
     "taizhang.cases",
@@ -103,9 +106,15 @@ INSTALLED_APPS = [
     "taizhang.intake",
     "taizhang.insight",
     "taizhang.web",
+    "taizhang.ops",  # production (#12): health, request ids, JSON logs, metrics, `taizhang serve`
 ]
 
 MIDDLEWARE = [
+    # Production (#12), outermost so that every log line of a request carries its id, every request is
+    # counted, and probes get /healthz, /readyz and /metrics before host checks and HTTPS redirects.
+    "taizhang.ops.requestid.RequestIdMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "taizhang.ops.endpoints.OpsEndpointsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (our vendored htmx, ECharts, Leaflet) served by the app itself: no CDN, no extra server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -120,6 +129,7 @@ MIDDLEWARE = [
     # Reads the query string and body before any view and answers what cannot be read (no boundary, cut
     # short, too big) with a 400/413 in the area's format; after CSP so its answers carry the policy.
     "taizhang.web.malformed.MalformedRequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",  # production (#12): sees the view's status
     # Last (as axes requires): turns a log-in that hit the failure limit into the lock-out page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -422,3 +432,82 @@ if TAIZHANG_IPV6_LIMIT_PREFIX > 128:
     raise ImproperlyConfigured(
         f"TAIZHANG_IPV6_LIMIT_PREFIX={TAIZHANG_IPV6_LIMIT_PREFIX}: must be at most 128"
     )
+
+# --- Production (#12): serving, database pool, security, logs, metrics ------------------------------------
+# `taizhang serve` runs gunicorn with taizhang/gunicorn_conf.py; README "Production" explains every variable.
+from taizhang.ops import config as _ops  # noqa: E402  (pure helpers: no Django imports)
+
+# Sizing: two gunicorn worker processes per core, plus one (Python runs one thread at a time), a few threads each.
+TAIZHANG_WEB_WORKERS = env_int("TAIZHANG_WEB_WORKERS", _ops.default_workers(), minimum=1)
+TAIZHANG_WEB_THREADS = env_int("TAIZHANG_WEB_THREADS", 4, minimum=1)
+TAIZHANG_WEB_TIMEOUT = env_int("TAIZHANG_WEB_TIMEOUT", 60, minimum=5)
+TAIZHANG_WEB_BIND = env_str("TAIZHANG_WEB_BIND", "127.0.0.1:8000")
+TAIZHANG_ACCESS_LOG = env_bool("TAIZHANG_ACCESS_LOG", False)
+# The reverse proxies in front (TAIZHANG_TRUSTED_PROXIES, TAIZHANG_TRUSTED_PROXY_HEADER: web security above)
+# are the only peers whose forwarding header, X-Request-ID and HTTPS header are believed (taizhang.ops.requestid).
+
+# PostgreSQL: a bounded psycopg pool per worker process (CONN_MAX_AGE must then be 0), so that workers ×
+# TAIZHANG_DB_POOL_MAX connections at most reach the server whatever the number of clients; a request that
+# gets no connection within TAIZHANG_DB_POOL_TIMEOUT seconds is answered 503 (taizhang.ops.errors).
+# Behind PgBouncer in transaction mode set TAIZHANG_DB_PGBOUNCER=1 instead (no pool here, no server cursors).
+TAIZHANG_DB_PGBOUNCER = env_bool("TAIZHANG_DB_PGBOUNCER", False)
+TAIZHANG_DB_POOL = env_bool("TAIZHANG_DB_POOL", TAIZHANG_ENV == "production" and not TAIZHANG_DB_PGBOUNCER)
+TAIZHANG_DB_POOL_MIN = env_int("TAIZHANG_DB_POOL_MIN", 1, minimum=0)
+TAIZHANG_DB_POOL_MAX = env_int("TAIZHANG_DB_POOL_MAX", TAIZHANG_WEB_THREADS, minimum=1)
+TAIZHANG_DB_POOL_TIMEOUT = env_int("TAIZHANG_DB_POOL_TIMEOUT", 10, minimum=1)
+if TAIZHANG_DB_POOL_MIN > TAIZHANG_DB_POOL_MAX:
+    raise ImproperlyConfigured(
+        f"TAIZHANG_DB_POOL_MIN={TAIZHANG_DB_POOL_MIN} exceeds TAIZHANG_DB_POOL_MAX={TAIZHANG_DB_POOL_MAX}"
+    )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # a connection the server dropped is replaced, not used
+    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"  # same backend, with metrics
+    if TAIZHANG_DB_POOL:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": TAIZHANG_DB_POOL_MIN,
+            "max_size": TAIZHANG_DB_POOL_MAX,
+            "timeout": TAIZHANG_DB_POOL_TIMEOUT,
+            "name": "taizhang",
+        }
+    DISABLE_SERVER_SIDE_CURSORS = TAIZHANG_DB_PGBOUNCER
+else:
+    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.sqlite3"
+TAIZHANG_ALLOW_SQLITE = env_bool("TAIZHANG_ALLOW_SQLITE", False)
+
+# HTTPS: secure by default in production (TLS ends at the proxy, which says so in TAIZHANG_PROXY_SSL_HEADER).
+SECURE_PROXY_SSL_HEADER = _ops.env_proxy_ssl_header("TAIZHANG_PROXY_SSL_HEADER")
+SECURE_SSL_REDIRECT = env_bool("TAIZHANG_SSL_REDIRECT", TAIZHANG_ENV == "production")
+SECURE_HSTS_SECONDS = env_int("TAIZHANG_HSTS_SECONDS", 31536000 if TAIZHANG_ENV == "production" else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("TAIZHANG_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("TAIZHANG_HSTS_PRELOAD", True)
+TAIZHANG_SECURE_COOKIES = env_bool("TAIZHANG_SECURE_COOKIES", TAIZHANG_ENV == "production")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = TAIZHANG_SECURE_COOKIES
+if TAIZHANG_ENV == "production":
+    # Hashed names, so browsers may cache static files for ever; collected by `taizhang serve`.
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    _ops.refuse_unsafe_production(
+        debug=DEBUG,
+        secret_key=SECRET_KEY,
+        allowed_hosts=ALLOWED_HOSTS,
+        sqlite=DATABASES["default"]["ENGINE"].endswith("sqlite3") and not TAIZHANG_ALLOW_SQLITE,
+        secure_cookies=TAIZHANG_SECURE_COOKIES,
+        proxy_header=bool(SECURE_PROXY_SSL_HEADER),
+        trusted_proxies=bool(TAIZHANG_TRUSTED_PROXIES),
+    )
+
+# Logs to stderr, one JSON object per line in production (with the request id; every 500 with its traceback).
+TAIZHANG_LOG_FORMAT = env_choice(
+    "TAIZHANG_LOG_FORMAT", "json" if TAIZHANG_ENV == "production" else "text", ("json", "text")
+)
+TAIZHANG_LOG_LEVEL = env_choice("TAIZHANG_LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR"))
+LOGGING = _ops.logging_config(TAIZHANG_LOG_FORMAT, TAIZHANG_LOG_LEVEL)
+
+# /metrics (Prometheus): from these addresses, or with `Authorization: Bearer <TAIZHANG_METRICS_TOKEN>`.
+TAIZHANG_METRICS_TOKEN = env_str("TAIZHANG_METRICS_TOKEN", "")
+TAIZHANG_METRICS_ALLOW = _ops.env_networks("TAIZHANG_METRICS_ALLOW", "127.0.0.1,::1")
+if TAIZHANG_METRICS_TOKEN and len(TAIZHANG_METRICS_TOKEN) < 20:
+    raise ImproperlyConfigured("TAIZHANG_METRICS_TOKEN: use at least 20 random characters")
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # prometheus_client needs it before the first metric is made
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+# --- end of Production (#12) ------------------------------------------------------------------------------

@@ -30,3 +30,7 @@ urlpatterns = [
 
 # No route serves MEDIA_ROOT, not even when debugging: every attachment goes through the download view,
 # which checks who may see its case (taizhang.cases.downloads, taizhang.web.media).
+
+# Production (#12): an unexpected error is answered with the request id (JSON for the API), 503 when the
+# database cannot be reached; Django logs it with its traceback.
+handler500 = "taizhang.ops.errors.server_error"

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections
 
 from taizhang.clock.now import now as clock_now
 
@@ -75,14 +75,22 @@ def run_forever(
     A signed audit checkpoint is made every TAIZHANG_AUDIT_CHECKPOINT_INTERVAL when a signing key is set.
     """
     from taizhang.cases.checkpoints import CheckpointSchedule
+    from taizhang.ops.heartbeat import record_pass
 
     checkpoints = CheckpointSchedule()
     while not stop.is_set():
         close_old_connections()
-        written = run_once(stop=stop)
-        sweep_uploads()
+        try:
+            written = run_once(stop=stop)
+            sweep_uploads()
+            if not stop.is_set():
+                checkpoints.tick(clock_now())
+        except DatabaseError:  # the database restarting must not end the scheduler: try again next time
+            logger.exception("scheduler pass failed; retrying in %s s", interval)
+            stop.wait(interval)
+            continue
         if not stop.is_set():
-            checkpoints.tick(clock_now())
+            record_pass(written)  # a complete pass, for the worker's gauge on /metrics
         if on_cycle:
             on_cycle(written)
         stop.wait(interval)

@@ -50,6 +50,13 @@ def _trusted(address: Address | None, networks: tuple[Network, ...]) -> bool:
     return address is not None and any(_plain(address) in net for net in networks)
 
 
+def from_trusted_proxy(request: HttpRequest) -> bool:
+    """Whether the peer is one of TAIZHANG_TRUSTED_PROXIES (a unix socket counts: only this machine)."""
+    networks = _networks(tuple(getattr(settings, "TAIZHANG_TRUSTED_PROXIES", ())))
+    remote = request.META.get("REMOTE_ADDR", "") or ""
+    return bool(networks) and (remote == "" or _trusted(_address(remote), networks))
+
+
 def client_address(request: HttpRequest) -> str:
     """The client's IP address: REMOTE_ADDR, or the trusted proxies' forwarding header read from the right."""
     remote = request.META.get("REMOTE_ADDR", "") or ""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.http import Http404, RawPostDataException
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from taizhang.errors import ActionError, pydantic_message
+from taizhang.ops.errors import api_error
 from taizhang.web.lockout import TooManyAttempts
 
 from .auth import API_AUTH
@@ -124,6 +127,20 @@ def on_http_error(request, exc: HttpError):
 def on_form_body(request, exc):
     """A form body (already parsed by taizhang.web.malformed) sent to an endpoint that takes JSON."""
     return error(request, 400, "malformed_body", JSON_BODY)
+
+
+# Django's own exceptions keep their meaning (403, 400) when they are raised inside an endpoint.
+DJANGO_HANDLED = (PermissionDenied, SuspiciousOperation, BadRequest, MultiPartParserError)
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc: Exception):
+    """A bug or an outage: logged with its traceback and answered in the API's error format with the
+    request id (500 server_error; 503 service_unavailable when no database connection could be had).
+    Without this, django-ninja answers with a traceback (DEBUG) or leaves it to Django's HTML page."""
+    if isinstance(exc, DJANGO_HANDLED):
+        raise exc
+    return api_error(request, exc)
 
 
 from . import cases  # noqa: E402  (routes register on import)

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from taizhang.cases.checkpoints import CheckpointSchedule
 from taizhang.clock.now import now as clock_now
 from taizhang.clock.worker import install_signal_handlers, run_forever, run_once, sweep_uploads
+from taizhang.ops.heartbeat import record_pass
 
 
 class Command(BaseCommand):
@@ -26,6 +27,7 @@ class Command(BaseCommand):
             written = run_once()
             removed = sweep_uploads()
             self.stdout.write(f"已处理，写入 {written} 条系统记录，清理 {removed} 个未使用的上传附件")
+            record_pass(written)
             if CheckpointSchedule().tick(clock_now()):
                 self.stdout.write("已签署审计检查点")
             return
