@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import tempfile
@@ -13,6 +12,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
+
+from taizhang.ops import config as _ops  # pure helpers, no Django imports: usable while settings load
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -347,17 +348,6 @@ def env_header(name: str) -> str:
     return value
 
 
-def env_networks(name: str) -> list[str]:
-    """Comma-separated IP addresses or CIDR networks (10.0.0.5, 10.1.0.0/16, fd00::/8)."""
-    networks = []
-    for item in env_list(name, ""):
-        try:
-            networks.append(str(ipaddress.ip_network(item, strict=False)))
-        except ValueError:
-            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or network") from None
-    return networks
-
-
 def tile_origins(template: str) -> list[str]:
     """The origins map tiles load from, for img-src: none for a local /path (covered by 'self'), and for
     a {s} in the host the three hosts Leaflet fills it with (a, b, c)."""
@@ -420,7 +410,7 @@ AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "api_key", "first_name", 
 # The client's address (per-address limits: log-in, tokens, the portal): REMOTE_ADDR, unless requests
 # come through reverse proxies listed in TAIZHANG_TRUSTED_PROXIES that set TAIZHANG_TRUSTED_PROXY_HEADER.
 TAIZHANG_TRUSTED_PROXY_HEADER = env_header("TAIZHANG_TRUSTED_PROXY_HEADER")
-TAIZHANG_TRUSTED_PROXIES = env_networks("TAIZHANG_TRUSTED_PROXIES")
+TAIZHANG_TRUSTED_PROXIES = [str(net) for net in _ops.env_networks("TAIZHANG_TRUSTED_PROXIES", "")]
 if TAIZHANG_TRUSTED_PROXY_HEADER and not TAIZHANG_TRUSTED_PROXIES:
     raise ImproperlyConfigured(
         f"TAIZHANG_TRUSTED_PROXY_HEADER={TAIZHANG_TRUSTED_PROXY_HEADER!r} needs TAIZHANG_TRUSTED_PROXIES "
@@ -435,7 +425,6 @@ if TAIZHANG_IPV6_LIMIT_PREFIX > 128:
 
 # --- Production (#12): serving, database pool, security, logs, metrics ------------------------------------
 # `taizhang serve` runs gunicorn with taizhang/gunicorn_conf.py; README "Production" explains every variable.
-from taizhang.ops import config as _ops  # noqa: E402  (pure helpers: no Django imports)
 
 # Sizing: two gunicorn worker processes per core, plus one (Python runs one thread at a time), a few threads each.
 TAIZHANG_WEB_WORKERS = env_int("TAIZHANG_WEB_WORKERS", _ops.default_workers(), minimum=1)

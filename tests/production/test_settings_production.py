@@ -21,7 +21,7 @@ REFUSALS = [
     ({"TAIZHANG_SECURE_COOKIES": "0"}, "TAIZHANG_SECURE_COOKIES=0"),
     ({"TAIZHANG_TRUSTED_PROXIES": ""}, "TAIZHANG_TRUSTED_PROXIES is empty"),
     ({"TAIZHANG_ENV": "staging"}, "TAIZHANG_ENV='staging': expected one of development, production"),
-    ({"TAIZHANG_TRUSTED_PROXIES": "nginx"}, "TAIZHANG_TRUSTED_PROXIES: 'nginx' is not an IP"),
+    ({"TAIZHANG_TRUSTED_PROXIES": "nginx"}, "TAIZHANG_TRUSTED_PROXIES='nginx': 'nginx' is not an IP"),
     (
         {"TAIZHANG_PROXY_SSL_HEADER": "https"},
         "TAIZHANG_PROXY_SSL_HEADER='https': expected 'Header-Name: value'",
