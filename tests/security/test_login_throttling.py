@@ -258,7 +258,10 @@ def test_the_portal_limit_counts_the_client_behind_the_proxy(client, world, behi
         ),
         ({"TAIZHANG_IPV6_LIMIT_PREFIX": "16"}, "TAIZHANG_IPV6_LIMIT_PREFIX='16': must be at least 32"),
         ({"TAIZHANG_IPV6_LIMIT_PREFIX": "129"}, "TAIZHANG_IPV6_LIMIT_PREFIX=129: must be at most 128"),
-        ({"TAIZHANG_TRUSTED_PROXIES": "10.0.0.0/8,proxy"}, "TAIZHANG_TRUSTED_PROXIES='10.0.0.0/8,proxy': 'proxy' is not an IP"),
+        (
+            {"TAIZHANG_TRUSTED_PROXIES": "10.0.0.0/8,proxy"},
+            "TAIZHANG_TRUSTED_PROXIES='10.0.0.0/8,proxy': 'proxy' is not an IP",
+        ),
         ({"TAIZHANG_TRUSTED_PROXY_HEADER": "X-Forwarded-For"}, "needs TAIZHANG_TRUSTED_PROXIES"),
         (
             {"TAIZHANG_TRUSTED_PROXY_HEADER": "X Forwarded", "TAIZHANG_TRUSTED_PROXIES": "10.0.0.1"},
