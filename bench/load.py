@@ -104,6 +104,7 @@ def server_env(database_url: str, tmp: Path, args: argparse.Namespace) -> dict[s
         "TAIZHANG_SECRET_KEY": secrets.token_urlsafe(50),
         "TAIZHANG_ALLOWED_HOSTS": "127.0.0.1",
         "TAIZHANG_TRUSTED_PROXIES": "127.0.0.1",  # the clients act as the proxy: X-Forwarded-Proto/-For
+        "TAIZHANG_TRUSTED_PROXY_HEADER": "X-Forwarded-For",
         "TAIZHANG_PROXY_SSL_HEADER": "X-Forwarded-Proto: https",
         "DATABASE_URL": database_url,
         "TAIZHANG_STATIC_ROOT": str(tmp / "static"),

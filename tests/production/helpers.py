@@ -21,6 +21,7 @@ SANE = {
     "TAIZHANG_ALLOWED_HOSTS": "taizhang.example.cn",
     "DATABASE_URL": UNREACHABLE_PG,
     "TAIZHANG_TRUSTED_PROXIES": "127.0.0.1",
+    "TAIZHANG_TRUSTED_PROXY_HEADER": "X-Forwarded-For",
     "TAIZHANG_PROXY_SSL_HEADER": "X-Forwarded-Proto: https",
 }
 
