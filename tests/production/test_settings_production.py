@@ -19,7 +19,10 @@ REFUSALS = [
     ({"TAIZHANG_ALLOWED_HOSTS": " , "}, "TAIZHANG_ALLOWED_HOSTS=''"),
     ({"DATABASE_URL": "sqlite:///tmp/taizhang-prod.sqlite3"}, "TAIZHANG_ALLOW_SQLITE=1"),
     ({"TAIZHANG_SECURE_COOKIES": "0"}, "TAIZHANG_SECURE_COOKIES=0"),
-    ({"TAIZHANG_TRUSTED_PROXIES": ""}, "TAIZHANG_TRUSTED_PROXIES is empty"),
+    (
+        {"TAIZHANG_TRUSTED_PROXIES": "", "TAIZHANG_TRUSTED_PROXY_HEADER": ""},
+        "TAIZHANG_TRUSTED_PROXIES is empty",
+    ),
     ({"TAIZHANG_ENV": "staging"}, "TAIZHANG_ENV='staging': expected one of development, production"),
     ({"TAIZHANG_TRUSTED_PROXIES": "nginx"}, "TAIZHANG_TRUSTED_PROXIES='nginx': 'nginx' is not an IP"),
     (
