@@ -26,6 +26,7 @@ from taizhang.cases.models import Attachment, Case
 from taizhang.clock import worker
 from taizhang.web.api.auth import issue_token
 from tests.cases.helpers import act, at, fresh, report, to_rectifying
+from tests.web.test_report import form as report_form  # the 上报 form of the report tests
 
 NOW = at(2026, 11, 2, 9)
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -70,21 +71,6 @@ def portal_form(world, **kw) -> dict:
         "address": "和心社区3号楼",
         "field-topic": "路灯",
         "website": "",
-    }
-    data.update(kw)
-    return data
-
-
-def report_form(world, **kw) -> dict:
-    data = {
-        "idempotency_key": "k-1",
-        "mechanism": "hazard",
-        "title": "楼道堆放杂物堵塞消防通道",
-        "category": "fire",
-        "grade": "general",
-        "division": world.grid.code,
-        "address": "和心社区3号楼2单元",
-        "field-hazard_place": "一楼楼道",
     }
     data.update(kw)
     return data
