@@ -18,12 +18,13 @@ from taizhang.mechanisms.fieldvalues import clean_fields, missing_fields
 from taizhang.mechanisms.registry import Mechanism, get_mechanism, matches
 from taizhang.mechanisms.schema import TransitionDef
 from taizhang.org.models import Unit, User
-from taizhang.org.scopes import roles_over
+from taizhang.org.scopes import Acting, pick_acting
 from taizhang.text import normalise_data, normalise_text
 
 from .attachments import usable_attachments
 from .effects import check_co_units, check_master, copy_to_merged, record_merge, set_co_units
 from .models import Attachment, Case
+from .parties import hand_over, join_enforcement, one_level_above, parties_of
 from .recording import Recorder, diff, snapshot
 from .schedule import apply_deadline
 
@@ -52,6 +53,8 @@ class TransitionPlan:
     extend_by: Duration | None = None
     co_units: list[Unit] | None = None
     master: Case | None = None
+    # The role and node the person acts through (None for a plan re-checked at approval).
+    acting: Acting | None = None
 
 
 def get_case(user: User, case_id: int | str, action: str = "view", *, for_update: bool = False) -> Case:
@@ -59,7 +62,7 @@ def get_case(user: User, case_id: int | str, action: str = "view", *, for_update
     qs = (
         Case.objects.for_user(user, action)
         .select_related("division", "unit", "reporter")
-        .prefetch_related("co_units")
+        .prefetch_related("parties")
     )
     try:
         return qs.get(**case_lookup(case_id))
@@ -74,10 +77,15 @@ def case_lookup(case_id: int | str) -> dict[str, int | str]:
     return {"pk": int(case_id)}
 
 
+def acting_for(user: User, case: Case, allowed: list[str]) -> Acting | None:
+    """The first allowed role spec (in the mechanism's order) the person holds over this case's parties."""
+    return pick_acting(user, allowed, parties_of(case), case.reporter_id)
+
+
 def pick_role(user: User, case: Case, allowed: list[str]) -> str | None:
-    """The first allowed role (in the mechanism's order) the person holds over this case."""
-    held = roles_over(user, case.division, case.unit, case.reporter_id, list(case.co_units.all()))
-    return next((r for r in allowed if r in held), None)
+    """The spec of `acting_for` (`verifier@supervisor`, `handler`), or None."""
+    found = acting_for(user, case, allowed)
+    return found.spec if found is not None else None
 
 
 def available_transitions(user: User, case: Case) -> list[tuple[TransitionDef, str]]:
@@ -127,8 +135,8 @@ def check_transition(user: User, case: Case, req: TransitionRequest, now=None) -
         raise conflict(
             "transition_not_allowed", f"案件当前为「{mech.state_name(case.state)}」，不能执行「{t.name}」"
         )
-    role = pick_role(user, case, t.roles)
-    if role is None or role == "system":
+    acting = acting_for(user, case, t.roles)
+    if acting is None:
         raise forbidden("role_not_allowed", f"您的岗位不能执行「{t.name}」")
     if not matches(t.only_if, case.grade, case.category, case.channel):
         raise conflict("condition_not_met", f"本案件不满足「{t.name}」的条件")
@@ -142,7 +150,9 @@ def check_transition(user: User, case: Case, req: TransitionRequest, now=None) -
         raise conflict("already_taken", f"「{t.name}」只能办理一次，本案件已办理过")
     if t.distinct_from and last_actor_of(case, t.distinct_from) == user.pk:
         raise forbidden("same_person", f"「{t.name}」须由办理上一环节以外的人员办理")
-    return check_content(mech, case, t, role, req, user)
+    plan = check_content(mech, case, t, acting.spec, req, user)
+    plan.acting = acting
+    return plan
 
 
 def check_content(
@@ -181,6 +191,8 @@ def check_content(
     params = req.params or {}
     if t.assign:
         plan.unit = check_unit(params.get("unit"), t.assign == "enforcement_unit", errors)
+        if t.assign_above and plan.unit is not None:
+            check_level_above(case, plan.unit, errors)
     for attr in t.sets:
         value = params.get(attr)
         if value in (None, ""):
@@ -216,6 +228,16 @@ def check_unit(code: Any, enforcement: bool, errors: list[FieldError]) -> Unit |
     elif enforcement and not unit.enforcement:
         errors.append(FieldError("params.unit", "not_enforcement_unit", f"{unit.name}不是联合执法单位"))
     return unit
+
+
+def check_level_above(case: Case, unit: Unit, errors: list[FieldError]) -> None:
+    """复查 and 复核 go to the body one level above the one that decided (信访工作条例)."""
+    if case.unit is None:
+        errors.append(FieldError("params.unit", "no_deciding_unit", "案件没有作出决定的责任单位，无法确定上一级机关"))
+    elif not one_level_above(case.unit, unit):
+        errors.append(
+            FieldError("params.unit", "not_level_above", f"{unit.name}不是{case.unit.name}的上一级机关")
+        )
 
 
 def check_extension(
@@ -286,7 +308,7 @@ def execute(
     case.data = plan.data
     for attr, value in plan.sets.items():
         setattr(case, attr, value)
-    if plan.unit is not None:
+    if plan.unit is not None and t.assign == "unit":
         case.unit, case.person = plan.unit, None
     if t.clears_unit:
         case.unit, case.person = None, None
@@ -302,7 +324,13 @@ def execute(
     changes = diff(before, snapshot(case))
     if plan.extend_by is not None:
         changes["extend_by"] = [None, str(plan.extend_by)]
-    changes.update(set_co_units(case, plan.co_units))
+    if t.assign == "unit" and plan.unit is not None:
+        changes.update(hand_over(case, plan.unit, plan.acting, now))
+    elif t.clears_unit:
+        changes.update(hand_over(case, None, None, now))
+    elif t.assign == "enforcement_unit" and plan.unit is not None:
+        changes.update(join_enforcement(case, plan.unit, now))
+    changes.update(set_co_units(case, plan.co_units, now))
     if plan.master is not None:
         changes["merged_into"] = [None, plan.master.number]
     if lapsed:

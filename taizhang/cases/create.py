@@ -25,6 +25,7 @@ from taizhang.text import normalise_data, normalise_text
 from .attachments import usable_attachments
 from .idempotency import expired
 from .models import Attachment, Case, CaseSequence, IdempotencyKey
+from .parties import add_initial_parties
 from .recording import Recorder, creation_changes
 from .schedule import apply_deadline
 
@@ -265,6 +266,7 @@ def insert_case(user: User, data: CaseInput, plan: CreatePlan, now) -> Case:
     except ClockError as exc:
         raise ActionError(exc.code, exc.message, 422) from None
     case.save()
+    add_initial_parties(case, mech, now)
     recorder = Recorder(case)
     changes = creation_changes(case, plan.division.code)
     recorder.add(

@@ -57,12 +57,15 @@ def check_master(user: User, case: Case, t: TransitionDef, params: dict[str, Any
     return master
 
 
-def set_co_units(case: Case, units: list[Unit] | None) -> dict[str, list]:
-    """Replace the case's assisting units; returns the change for the history row."""
+def set_co_units(case: Case, units: list[Unit] | None, now) -> dict[str, list]:
+    """Replace the case's assisting units (and their parties); returns the change for the history row."""
+    from .parties import set_co_parties
+
     if units is None:
         return {}
     before = sorted(u.code for u in case.co_units.all())
     case.co_units.set(units)
+    set_co_parties(case, units, now)
     after = sorted(u.code for u in units)
     return {"co_units": [before, after]} if before != after else {}
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from taizhang.org.models import Division, Unit
-from taizhang.org.scopes import assisting_unit_paths, scope_q, sees_everything
 
 STATE_KINDS = [
     ("open", "办理中"),
@@ -20,24 +19,17 @@ STATE_KINDS = [
 
 class CaseQuerySet(models.QuerySet):
     def for_user(self, user, action: str = "view") -> CaseQuerySet:
-        """Cases a person may see (`view`) or try to act on (`act`).
-
-        Units see their own cases and those of the units below; division roles their subtree;
-        inspectors everything (the mechanism lets them only flag and urge); everyone what they reported.
+        """Cases a person may see (`view`) or try to act on (`act`): those with a party the person's
+        nodes reach (the place, the lead and 协办 units, the supervising body, an enforcement unit, an
+        earlier lead), what they reported, and everything for inspectors. Supporting a case (我也遇到)
+        grants nothing here: supporters read the public ledger's view.
         """
+        from .parties import visible_q
+
         if action not in ("view", "act"):
             raise ValueError(f"unknown action {action!r}")
-        if user is not None and user.is_authenticated and sees_everything(user):
-            return self.all()  # an empty Q() would vanish when OR-ed with the rules below
-        q = scope_q(user, "division", "unit", "reporter")
-        paths = assisting_unit_paths(user)
-        if paths:  # 协办 units see the cases they assist on (EXISTS keeps rows unique)
-            under = Q(pk__in=[])
-            for path in paths:
-                under |= Q(unit__path__startswith=path)
-            q |= Q(Exists(Case.co_units.through.objects.filter(under, case_id=OuterRef("pk"))))
-        # 我也遇到 (supporting a case) grants nothing here: supporters read the public ledger's view.
-        return self.filter(q)
+        q = visible_q(user)
+        return self.all() if q is None else self.filter(q)
 
     def overdue(self, now) -> CaseQuerySet:
         return self.filter(due_at__lt=now).exclude(state_kind="closed")
@@ -142,6 +134,30 @@ class Case(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.overdue_since is not None and self.state_kind != "closed"
+
+
+class CaseParty(models.Model):
+    """A party of a case (taizhang.org.parties): who sees it and in which capacity one may act on it.
+
+    Derived from the history (every change of a party is recorded in the transition that made it) and
+    kept with the case in the same transaction; `path` is "d"/"u" + the node's path, so that the cases a
+    person's nodes reach are one indexed prefix search over this table.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
+    kind = models.CharField(max_length=16)
+    division = models.ForeignKey(Division, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    path = models.CharField(max_length=601)
+    since = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "案件当事方"
+        verbose_name_plural = "案件当事方"
+        indexes = [
+            models.Index(fields=["path", "kind"], name="caseparty_path_kind"),
+            models.Index(fields=["case", "kind"], name="caseparty_case_kind"),
+        ]
 
 
 class TransitionQuerySet(models.QuerySet):

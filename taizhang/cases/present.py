@@ -115,11 +115,13 @@ def actions_data(user, case: Case) -> list[dict[str, Any]]:
 def is_public_viewer(user, case: Case) -> bool:
     """A person who sees the case only as its reporter (a resident) gets the public view."""
     from taizhang.org.roles import REPORTER, Role
-    from taizhang.org.scopes import roles_over, sees_everything
+    from taizhang.org.scopes import case_roles, sees_everything
+
+    from .parties import parties_of
 
     if sees_everything(user):
         return False
-    return roles_over(user, case.division, case.unit, case.reporter_id) <= {REPORTER, Role.RESIDENT}
+    return case_roles(user, parties_of(case), case.reporter_id) <= {REPORTER, Role.RESIDENT}
 
 
 def case_detail(user, case: Case) -> dict[str, Any]:

@@ -11,36 +11,42 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 
 from taizhang.mechanisms.registry import get_registry
 from taizhang.org.models import User
-from taizhang.org.roles import CO_HANDLER, REPORTER, Role
-from taizhang.org.scopes import grants_of, sees_everything
+from taizhang.org.parties import SUPERVISOR, WORKING_PARTIES, node_path
+from taizhang.org.roles import REPORTER
+from taizhang.org.scopes import Grant, default_party, flag, grant_party_q, grants_of
 
-from .models import Case
+from .models import CaseParty
 
 
-def states_by_role() -> dict[str, dict[str, set[str]]]:
-    """{role: {mechanism: states where the role has a state-changing transition}}."""
-    out: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+def split(spec: str) -> tuple[str, str | None]:
+    role, _sep, party = spec.partition("@")
+    return role, party or None
+
+
+def states_by_role() -> dict[tuple[str, str | None], dict[str, set[str]]]:
+    """{(role, party): {mechanism: states where the role has a state-changing transition}}."""
+    out: dict[tuple[str, str | None], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for mech in get_registry().mechanisms.values():
         for t in mech.transitions.values():
             if t.to is None:
                 continue
-            for role in t.roles if t.waiting_for is None else t.waiting_for:
-                out[role][mech.code].update(t.from_)
+            for spec in t.roles if t.waiting_for is None else t.waiting_for:
+                out[split(spec)][mech.code].update(t.from_)
     return out
 
 
-def approvals_by_role() -> dict[str, set[str]]:
-    """{role: transition codes whose pending request the role approves}."""
-    out: dict[str, set[str]] = defaultdict(set)
+def approvals_by_role() -> dict[tuple[str, str | None], set[str]]:
+    """{(role, party): transition codes whose pending request the role approves}."""
+    out: dict[tuple[str, str | None], set[str]] = defaultdict(set)
     for mech in get_registry().mechanisms.values():
         for t in mech.transitions.values():
             if t.approval:
-                for role in t.approval.roles:
-                    out[role].add(t.code)
+                for spec in t.approval.roles:
+                    out[split(spec)].add(t.code)
     return out
 
 
@@ -51,6 +57,20 @@ def in_states(states: dict[str, set[str]]) -> Q:
     return q
 
 
+def party_scope(grant: Grant, party: str | None) -> Q:
+    """Cases where the grant holds its role over `party` (a bare role: the default party of the node).
+
+    The SQL twin of `match_spec`: a supervising body never includes a unit doing the work.
+    """
+    kind = party or default_party(grant)
+    q = Q(pk__in=CaseParty.objects.filter(grant_party_q(grant, kind)).values("case_id"))
+    if kind == SUPERVISOR and grant.unit is not None:
+        mine = node_path(unit=grant.unit)
+        working = CaseParty.objects.filter(kind__in=WORKING_PARTIES, path__startswith=mine)
+        q &= ~Q(pk__in=working.values("case_id"))
+    return q
+
+
 def todo_q(user: User) -> Q:
     """Cases waiting for the person's action (combine with `Case.objects.for_user(user, "act")`)."""
     if user is None or not user.is_authenticated:
@@ -58,30 +78,25 @@ def todo_q(user: User) -> Q:
     by_role = states_by_role()
     approvals = approvals_by_role()
     q = Q(pk__in=[])
-    if REPORTER in by_role:
-        q |= Q(reporter=user) & in_states(by_role[REPORTER])
-    everywhere = sees_everything(user)
-    for grant in grants_of(user):
-        if grant.role == Role.INSPECTOR:
-            scope = Q()
-        elif grant.division is not None:
-            scope = Q(division__path__startswith=grant.division.path)
-        elif grant.unit is not None:
-            scope = Q(unit__path__startswith=grant.unit.path)
-        elif grant.role == Role.RESIDENT:
-            scope = Q(reporter=user)
-        else:
-            continue
-        work = in_states(by_role.get(grant.role, {}))
-        codes = approvals.get(grant.role)
-        if codes:
-            work |= Q(pending__code__in=sorted(codes)) & ~Q(pending__by=user.pk)
-        q |= scope & work
-        if grant.role == Role.HANDLER and grant.unit is not None and CO_HANDLER in by_role:
-            assisting = Case.co_units.through.objects.filter(
-                unit__path__startswith=grant.unit.path, case_id=OuterRef("pk")
-            )
-            q |= Exists(assisting) & in_states(by_role[CO_HANDLER])
-    if everywhere and user.is_superuser and not grants_of(user):
+    if (REPORTER, None) in by_role:
+        q |= Q(reporter=user) & in_states(by_role[(REPORTER, None)])
+    grants = grants_of(user)
+    for grant in grants:
+        keys = {key for key in [*by_role, *approvals] if key[0] == grant.role}
+        for key in keys:
+            work = in_states(by_role.get(key, {}))
+            codes = approvals.get(key)
+            if codes:
+                work |= Q(pending__code__in=sorted(codes)) & ~Q(pending__by=user.pk)
+            if flag(grant.role, "reads_everything"):
+                scope = Q()
+            elif flag(grant.role, "acts_for_self_only"):
+                scope = Q(reporter=user)
+            elif not grant.path:
+                continue
+            else:
+                scope = party_scope(grant, key[1])
+            q |= scope & work
+    if user.is_superuser and not grants:
         return Q(pk__in=[])  # an administrator without roles has no case work
     return q & ~Q(state_kind="closed")

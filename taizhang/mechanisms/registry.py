@@ -12,7 +12,18 @@ from django.core.exceptions import ImproperlyConfigured
 from taizhang.clock.clock import Duration
 
 from .errors import MechanismError, Problem
-from .schema import Condition, KpiRules, Limit, MechanismDef, PackDef, StateDef, Supervision, TransitionDef
+from .roles import platform_roles
+from .schema import (
+    Condition,
+    KpiRules,
+    Limit,
+    MechanismDef,
+    PackDef,
+    RoleDef,
+    StateDef,
+    Supervision,
+    TransitionDef,
+)
 from .validate import validate_mechanism, validate_pack
 from .yamlfile import LinedData, read_lined_yaml
 
@@ -148,6 +159,8 @@ class Mechanism:
 class Registry:
     mechanisms: dict[str, Mechanism]
     packs: list[PackDef]
+    # Every role a person may hold: the platform's (org/roles.yaml), then those the mechanisms add.
+    roles: dict[str, RoleDef] = field(default_factory=dict)
 
     def get(self, code: str) -> Mechanism:
         return self.mechanisms[code]
@@ -172,11 +185,17 @@ def load_directory(directory: Path) -> Registry:
         raise MechanismError([Problem(str(directory), 1, "", "机制目录不存在")])
     prefixes: dict[str, str] = {}
     broken: set[str] = set()  # codes of mechanisms whose files have problems
+    try:
+        platform = platform_roles()
+    except MechanismError as exc:
+        raise MechanismError(exc.problems) from None  # mechanisms name roles: nothing checks without them
+    roles: dict[str, RoleDef] = {r.code: r for r in platform}
+    role_files: dict[str, str] = {}
     for path in yaml_files(directory):
         lined = None
         try:
             lined = read_lined_yaml(path)
-            mech = validate_mechanism(lined)
+            mech = validate_mechanism(lined, platform)
         except MechanismError as exc:
             problems.extend(exc.problems)
             if lined is not None and isinstance(lined.data, dict) and isinstance(lined.data.get("code"), str):
@@ -197,6 +216,13 @@ def load_directory(directory: Path) -> Registry:
             continue
         prefixes[mech.number_prefix] = path.name
         mechanisms[mech.code] = Mechanism(mech, path.name)
+        for i, role in enumerate(mech.roles):
+            if role.code in role_files:
+                problems.append(
+                    lined.problem(("roles", i, "code"), f"角色编码 '{role.code}' 与 {role_files[role.code]} 中的角色重复")
+                )
+            role_files[role.code] = path.name
+            roles.setdefault(role.code, role)
     packs: list[PackDef] = []
     defs = {code: m.definition for code, m in mechanisms.items()}
     pack_files: dict[str, str] = {}
@@ -225,7 +251,7 @@ def load_directory(directory: Path) -> Registry:
                 mechanisms[code].packs.append(pack)
     if problems:
         raise MechanismError(problems)
-    return Registry(mechanisms, packs)
+    return Registry(mechanisms, packs, roles)
 
 
 def pack_overlaps(pack: PackDef, lined: LinedData, claimed: dict[tuple, str]) -> list[Problem]:

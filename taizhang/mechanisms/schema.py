@@ -19,6 +19,35 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+# A role a transition names: `handler`, or relative to a party of the case: `verifier@supervisor`.
+RoleSpec = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(@[a-z][a-z0-9_]*)?$", max_length=32)]
+# (32: the width of the history row's role column, which records the spec the person acted in.)
+NodeKind = Literal["division", "unit"]
+
+
+class RoleDef(Strict):
+    """A role a person holds on a node of the org tree (or on nothing), with what it may do."""
+
+    code: Code
+    name: str = Field(min_length=1)
+    # Where the role is held: on a division (its subtree), on a unit (the unit and those below), or [] for
+    # a role held on nothing (a resident acts for themself only).
+    held_on: list[NodeKind] = []
+    # Reads every case (纪委监督); such a role never changes a case's state.
+    reads_everything: bool = False
+    # May only flag and urge: every transition naming it must leave the state as it is.
+    flag_and_urge_only: bool = False
+    # Acts only on what the person reported themself (居民).
+    acts_for_self_only: bool = False
+    description: str = ""
+
+
+class RolesFile(Strict):
+    """The platform's roles (mechanisms/org/roles.yaml)."""
+
+    roles: list[RoleDef] = Field(min_length=1)
+
+
 class Choice(Strict):
     code: Code
     name: str = Field(min_length=1)
@@ -58,7 +87,7 @@ class Requirement(Strict):
 
 
 class Approval(Strict):
-    roles: list[str] = Field(min_length=1)
+    roles: list[RoleSpec] = Field(min_length=1)
     name: str = "审批"
 
 
@@ -67,14 +96,20 @@ class TransitionDef(Strict):
     name: str = Field(min_length=1)
     from_: list[Code] = Field(alias="from", min_length=1)
     to: Code | None = None  # None: the state does not change (催办, 延期, 标记)
-    roles: list[str] = Field(min_length=1)
+    # Who may take it: a role, or a role relative to a party of the case (`verifier@supervisor`). A bare
+    # role acts on the case's place (roles held on a division) or on its lead unit (roles held on a unit).
+    roles: list[RoleSpec] = Field(min_length=1)
     only_if: Condition | None = None
     opinion: bool = False
     photos: Count = 0
     fields: list[Code] = []
     require: list[Requirement] = []
     sets: list[CoreAttr] = []
+    # `unit`: a new lead unit (the one before keeps read access as an earlier lead); `enforcement_unit`:
+    # an enforcement party joins (联合执法) and the lead unit stays responsible.
     assign: Literal["unit", "enforcement_unit"] | None = None
+    # The new lead unit must be the body one level above the current one (复查, 复核: 信访工作条例).
+    assign_above: bool = False
     clears_unit: bool = False
     # 派单 with 协办 units: the transition takes `params.co_units` (unit codes) besides the lead unit.
     co_units: bool = False
@@ -98,7 +133,7 @@ class TransitionDef(Strict):
     public_name: str | None = None
     # Whose 待办 the transition is: the roles the state waits for. None: every role of the transition;
     # [] for exceptions and oversight (封控, 挂账, 转执法) that nobody's work list should hold.
-    waiting_for: list[str] | None = None
+    waiting_for: list[RoleSpec] | None = None
 
 
 class Limit(Strict):
@@ -118,6 +153,16 @@ class Supervision(Strict):
     state: Code | None = None  # None: every state with a time limit
     remind_before: list[str] = []
     escalate: list[Escalation] = []
+
+
+class Parties(Strict):
+    """Who the supervising body (监督方) of a case is: 复核, 销号 and approvals named `@supervisor`."""
+
+    # `assigner`: the division or unit through which the case was last handed over (交办, 派单).
+    supervisor: Literal["assigner"] = "assigner"
+    # Until somebody hands the case over (a self-check report), the case's division at this level
+    # (its own division when it lies above that level).
+    supervisor_level: Literal["city", "district", "street", "community", "grid"] | None = None
 
 
 class Intake(Strict):
@@ -191,6 +236,9 @@ class MechanismDef(Strict):
     supervision: list[Supervision] = []
     kpi: KpiRules | None = None
     public: PublicRules = PublicRules()
+    # Roles of this mechanism besides the platform's (河长, 护河员, 专家 …).
+    roles: list[RoleDef] = []
+    parties: Parties = Parties()
 
 
 class PackOverride(Strict):

@@ -14,10 +14,11 @@ from pydantic import BaseModel, ValidationError
 from taizhang.clock.clock import Duration
 from taizhang.errors import pydantic_message
 from taizhang.mechanisms.fieldvalues import clean_value
-from taizhang.org.roles import MECHANISM_ROLES, REPORTER, SYSTEM
+from taizhang.org.roles import REPORTER, SYSTEM
 
 from .errors import MechanismError, Problem
-from .schema import Condition, KpiRules, Limit, MechanismDef, PackDef, Supervision
+from .roles import check_role_defs, check_spec, platform_roles, split_spec
+from .schema import Condition, KpiRules, Limit, MechanismDef, PackDef, RoleDef, Supervision
 from .validate_public import check_public
 from .yamlfile import LinedData
 
@@ -272,26 +273,47 @@ def check_kpi(
         )
 
 
-def check_roles(roles: list[str], lined: LinedData, path: tuple, problems: list[Problem]) -> None:
-    for i, role in enumerate(roles):
-        if role not in MECHANISM_ROLES:
-            problems.append(lined.problem((*path, i), unknown_role(role)))
+def check_roles(
+    roles: list[str], mech: MechanismDef, known: dict[str, RoleDef], lined: LinedData, path: tuple, problems: list[Problem]
+) -> None:
+    for i, spec in enumerate(roles):
+        problem = check_spec(spec, mech, known, lined, (*path, i))
+        if problem is not None:
+            problems.append(problem)
 
 
-def unknown_role(role: str) -> str:
-    known = "、".join(sorted(MECHANISM_ROLES))
-    guess = difflib.get_close_matches(role, sorted(MECHANISM_ROLES), n=1)
-    hint = f"，是否应为 '{guess[0]}'？" if guess else ""
-    return f"未知的角色 '{role}'{hint}（可用：{known}）"
+def check_role_flags(mech: MechanismDef, known: dict[str, RoleDef], lined: LinedData, problems: list[Problem]) -> None:
+    """A role that may only flag and urge is given no transition that moves a case and no approval."""
+    for i, t in enumerate(mech.transitions):
+        for j, spec in enumerate(t.roles):
+            role = known.get(split_spec(spec)[0])
+            if role is not None and role.flag_and_urge_only and (t.to is not None or t.approval):
+                problems.append(
+                    lined.problem(
+                        ("transitions", i, "roles", j),
+                        f"角色 '{role.code}' 只能标记和催办，不能办理改变状态或需审批的「{t.name}」",
+                    )
+                )
+        for j, spec in enumerate(t.approval.roles if t.approval else []):
+            role = known.get(split_spec(spec)[0])
+            if role is not None and role.flag_and_urge_only:
+                problems.append(
+                    lined.problem(("transitions", i, "approval", "roles", j), f"角色 '{role.code}' 只能标记和催办，不能审批")
+                )
 
 
 # -- mechanism ----------------------------------------------------------------------------------------
 
 
-def validate_mechanism(lined: LinedData) -> MechanismDef:
-    """The mechanism definition, or MechanismError listing every problem with file, line and field."""
+def validate_mechanism(lined: LinedData, platform: tuple[RoleDef, ...] | None = None) -> MechanismDef:
+    """The mechanism definition, or MechanismError listing every problem with file, line and field.
+
+    `platform`: the platform's roles (read from the roles file when not given).
+    """
     mech: MechanismDef = parse_model(lined, MechanismDef)
-    problems: list[Problem] = []
+    platform = platform_roles() if platform is None else platform
+    problems: list[Problem] = check_role_defs(mech.roles, lined, ("roles",), {r.code for r in platform})
+    known: dict[str, RoleDef] = {**{r.code: r for r in mech.roles}, **{r.code: r for r in platform}}
     states = {s.code: s for s in mech.states}
     fields = {f.name: f for f in mech.fields}
 
@@ -299,10 +321,11 @@ def validate_mechanism(lined: LinedData) -> MechanismDef:
         key = "name" if attr == "fields" else "code"
         check_unique([getattr(item, key) for item in getattr(mech, attr)], lined, (attr,), key, problems)
     check_fields(mech, lined, problems)
-    check_intake(mech, lined, problems)
+    check_intake(mech, known, lined, problems)
     if not any(s.kind == "closed" for s in mech.states):
         problems.append(lined.problem(("states",), "至少要有一个终态（kind: closed）"))
-    check_transitions(mech, lined, problems, states, fields)
+    check_transitions(mech, known, lined, problems, states, fields)
+    check_role_flags(mech, known, lined, problems)
     check_limits(mech.time_limits, mech, lined, ("time_limits",), problems)
     check_supervision(mech.supervision, mech, lined, ("supervision",), problems)
     check_kpi(mech.kpi, mech, lined, ("kpi",), problems, complete=True)
@@ -345,14 +368,14 @@ def check_fields(mech: MechanismDef, lined: LinedData, problems: list[Problem]) 
             )
 
 
-def check_intake(mech: MechanismDef, lined: LinedData, problems: list[Problem]) -> None:
+def check_intake(mech: MechanismDef, known: dict[str, RoleDef], lined: LinedData, problems: list[Problem]) -> None:
     states = {s.code: s for s in mech.states}
     intake = mech.intake
     if intake.initial not in states:
         problems.append(lined.problem(("intake", "initial"), unknown("state", intake.initial, set(states))))
     elif states[intake.initial].kind == "closed":
         problems.append(lined.problem(("intake", "initial"), f"初始状态 '{intake.initial}' 不能是终态"))
-    check_roles(intake.roles, lined, ("intake", "roles"), problems)
+    check_roles(intake.roles, mech, known, lined, ("intake", "roles"), problems)
     for i, role in enumerate(intake.roles):
         if role == REPORTER:
             problems.append(
@@ -361,8 +384,9 @@ def check_intake(mech: MechanismDef, lined: LinedData, problems: list[Problem]) 
     channels = {c.code for c in mech.channels}
     for role, channel in intake.channel_by_role.items():
         path = ("intake", "channel_by_role", role)
-        if role not in MECHANISM_ROLES:
-            problems.append(lined.problem(path, unknown_role(role)))
+        problem = check_spec(role, mech, known, lined, path)
+        if problem is not None:
+            problems.append(problem)
         elif role not in intake.roles:
             problems.append(
                 lined.problem(path, f"角色 '{role}' 不在 intake.roles 中，不能上报，此项不会生效")
@@ -372,7 +396,12 @@ def check_intake(mech: MechanismDef, lined: LinedData, problems: list[Problem]) 
 
 
 def check_transitions(
-    mech: MechanismDef, lined: LinedData, problems: list[Problem], states: dict, fields: dict
+    mech: MechanismDef,
+    known: dict[str, RoleDef],
+    lined: LinedData,
+    problems: list[Problem],
+    states: dict,
+    fields: dict,
 ) -> None:
     codes = {t.code for t in mech.transitions}
     for i, t in enumerate(mech.transitions):
@@ -382,7 +411,7 @@ def check_transitions(
                 problems.append(lined.problem((*path, "from", j), unknown("state", src, set(states))))
         if t.to is not None and t.to not in states:
             problems.append(lined.problem((*path, "to"), unknown("state", t.to, set(states))))
-        check_roles(t.roles, lined, (*path, "roles"), problems)
+        check_roles(t.roles, mech, known, lined, (*path, "roles"), problems)
         if t.roles and all(role == SYSTEM for role in t.roles):
             problems.append(
                 lined.problem(
@@ -390,7 +419,7 @@ def check_transitions(
                 )
             )
         if t.approval:
-            check_roles(t.approval.roles, lined, (*path, "approval", "roles"), problems)
+            check_roles(t.approval.roles, mech, known, lined, (*path, "approval", "roles"), problems)
             for j, role in enumerate(t.approval.roles):
                 if role == SYSTEM:
                     problems.append(lined.problem((*path, "approval", "roles", j), "审批不能由系统完成"))
@@ -427,6 +456,8 @@ def check_transitions(
         for j, other in enumerate(t.distinct_from):
             if other not in codes:
                 problems.append(lined.problem((*path, "distinct_from", j), f"未知的流转 '{other}'"))
+        if t.assign_above and t.assign != "unit":
+            problems.append(lined.problem((*path, "assign_above"), "assign_above 须与 assign: unit 一起使用"))
         if t.assign and t.clears_unit:
             problems.append(
                 lined.problem((*path, "clears_unit"), "不能既指派责任单位（assign）又清除责任单位")

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from .roles import DIVISION_ROLES, UNIT_ROLES, Role
+from .roles import role_def, role_label
 
 
 class TreeNode(models.Model):
@@ -117,7 +117,8 @@ class Membership(models.Model):
     """A role held by a person on a division or a unit."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField("角色", max_length=32, choices=Role.choices)
+    # A role of the roles file or of a mechanism (checked in clean(): the roles are data).
+    role = models.CharField("角色", max_length=32)
     division = models.ForeignKey(
         Division, null=True, blank=True, on_delete=models.PROTECT, related_name="memberships"
     )
@@ -134,16 +135,22 @@ class Membership(models.Model):
         ]
 
     def clean(self) -> None:
+        definition = role_def(self.role)
+        if definition is None:
+            raise ValidationError({"role": f"没有编码为 {self.role} 的角色"})
+        label, held_on = role_label(self.role), definition.held_on
         if self.division_id and self.unit_id:
             raise ValidationError("岗位只能设在一个区划或一个单位上")
-        if self.role == Role.RESIDENT:
+        if not held_on:
+            if self.division_id or self.unit_id:
+                raise ValidationError(f"{label}不设在区划或单位上")
             return
         if self.division_id is None and self.unit_id is None:
-            raise ValidationError(f"{self.get_role_display()}须设在一个区划或单位上")
-        if self.unit_id is None and self.role not in DIVISION_ROLES:
-            raise ValidationError({"unit": f"{self.get_role_display()}须设在单位上"})
-        if self.division_id is None and self.role not in UNIT_ROLES:
-            raise ValidationError({"division": f"{self.get_role_display()}须设在区划上"})
+            raise ValidationError(f"{label}须设在一个区划或单位上")
+        if self.unit_id is None and "division" not in held_on:
+            raise ValidationError({"unit": f"{label}须设在单位上"})
+        if self.division_id is None and "unit" not in held_on:
+            raise ValidationError({"division": f"{label}须设在区划上"})
 
     def save(self, *args, **kwargs) -> None:
         self.full_clean(exclude=["user"])
@@ -154,7 +161,7 @@ class Membership(models.Model):
         return self.division or self.unit
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.get_role_display()} · {self.node or '—'}"
+        return f"{self.user} · {role_label(self.role)} · {self.node or '—'}"
 
 
 class ApiToken(models.Model):

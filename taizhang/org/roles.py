@@ -1,4 +1,8 @@
-"""The roles a person can hold on a node of the org tree."""
+"""The roles a person can hold: their codes as the engine names them, their labels and flags.
+
+What each role is held on and may do is data (mechanisms/org/roles.yaml and a mechanism's own `roles:`,
+read by taizhang.mechanisms.roles); these constants are the codes the engine itself refers to.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
+    """The platform's built-in roles (the roles file must declare each of them)."""
+
     GRID_WORKER = "grid_worker", _("网格员")
     INTAKE = "intake", _("受理员")
     DISPATCHER = "dispatcher", _("派遣员")
@@ -22,24 +28,38 @@ class Role(models.TextChoices):
 # Pseudo-roles a mechanism may name besides the org roles: the case's own reporter and the scheduler.
 REPORTER = "reporter"
 SYSTEM = "system"
-# A handler of an assisting (协办) unit: sees the case and may give its part, but is not the lead unit.
+# How history rows before roles relative to parties named a 协办 unit's handler (now `handler@co`).
 CO_HANDLER = "co_handler"
-MECHANISM_ROLES: frozenset[str] = frozenset({*Role.values, REPORTER, SYSTEM, CO_HANDLER})
 
-# Roles held on a division (they see the division's subtree) and roles held on a unit.
-DIVISION_ROLES = frozenset({Role.GRID_WORKER, Role.INTAKE, Role.DISPATCHER, Role.LEADER, Role.INSPECTOR})
-UNIT_ROLES = frozenset({Role.HANDLER, Role.VERIFIER, Role.LEADER, Role.ENTERPRISE_OFFICER})
+
+def role_def(code: str):
+    """The definition of a role (platform's or a mechanism's), or None."""
+    from taizhang.mechanisms.registry import get_registry
+
+    return get_registry().roles.get(code)
 
 
 def role_label(code: str) -> str:
-    """The label of a role or pseudo-role code, in the active language (Chinese by default)."""
-    if code == REPORTER:
-        return gettext("上报人")
-    if code == SYSTEM:
-        return gettext("系统")
-    if code == CO_HANDLER:
-        return gettext("协办人")
-    try:
-        return str(Role(code).label)
-    except ValueError:
-        return code
+    """The label of a role spec (`verifier@supervisor` -> 核查员（监督方）) in the active language."""
+    from .parties import PARTY_NAMES
+
+    role, _sep, party = code.partition("@")
+    if role == REPORTER:
+        label = gettext("上报人")
+    elif role == SYSTEM:
+        label = gettext("系统")
+    elif role == CO_HANDLER:
+        label = gettext("协办人")
+    elif role in Role.values:
+        label = str(Role(role).label)
+    else:
+        found = role_def(role)
+        label = found.name if found else role
+    return f"{label}（{PARTY_NAMES[party]}）" if party in PARTY_NAMES else label
+
+
+def role_choices() -> list[tuple[str, str]]:
+    """Every role a membership may hold, for forms and the admin."""
+    from taizhang.mechanisms.registry import get_registry
+
+    return [(code, role_label(code)) for code in get_registry().roles]

@@ -1,13 +1,20 @@
-"""What part of the org tree a person's roles reach: the basis of every `for_user` queryset."""
+"""What a person's roles reach: the basis of every `for_user` queryset and of who may act on a case.
+
+A role held on a division reaches the division's subtree; on a unit, the unit and the units below; a
+role held on nothing (a resident) only what the person reported; a `reads_everything` role (纪委监督)
+every case. Which party of a case a transition names decides who may take it (`verifier@supervisor`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q
 
 from .models import Division, Membership, Unit, User
-from .roles import Role
+from .parties import CO, LEAD, PLACE, SUPERVISOR, WORKING_PARTIES, PartyNode, node_path
+from .roles import REPORTER, SYSTEM, role_def
 
 
 @dataclass(frozen=True)
@@ -17,6 +24,37 @@ class Grant:
     role: str
     division: Division | None
     unit: Unit | None
+
+    @property
+    def path(self) -> str:
+        """The party-row key of the node ("" for a role held on nothing)."""
+        if self.division is None and self.unit is None:
+            return ""
+        return node_path(self.division, self.unit)
+
+    @property
+    def body_path(self) -> str:
+        """A department acts for its division's level as a supervising body (街道办 for the 街道): the key
+        of that division, or "" for any other node."""
+        if self.unit is not None and self.unit.kind == Unit.Kind.DEPARTMENT:
+            return node_path(division=self.unit.division)
+        return ""
+
+    def reaches(self, party: PartyNode) -> bool:
+        """Whether the node is the party's node or above it (a department also its division's body)."""
+        path = self.path
+        if path and party.path.startswith(path):
+            return True
+        return party.kind == SUPERVISOR and bool(self.body_path) and party.path == self.body_path
+
+    def works_on(self, parties: list[PartyNode]) -> bool:
+        """Whether the node is (above or below) a unit doing the work: it may not supervise that work."""
+        if self.unit is None:
+            return False
+        mine = node_path(unit=self.unit)
+        return any(
+            p.kind in WORKING_PARTIES and (p.path.startswith(mine) or mine.startswith(p.path)) for p in parties
+        )
 
 
 def grants_of(user: User) -> list[Grant]:
@@ -37,73 +75,126 @@ def forget_grants(user: User) -> None:
     user.__dict__.pop("_taizhang_grants", None)
 
 
+def flag(role: str, name: str) -> bool:
+    """A flag of a role's definition (False for a role no file declares any more)."""
+    found = role_def(role)
+    return bool(found is not None and getattr(found, name))
+
+
 def sees_everything(user: User) -> bool:
-    """Superusers and discipline inspectors read every case."""
-    return bool(user.is_superuser) or any(g.role == Role.INSPECTOR for g in grants_of(user))
-
-
-def scope_q(user: User, division_field: str, unit_field: str, reporter_field: str | None) -> Q:
-    """A filter for rows a person may see, given the names of the row's division, unit and reporter fields.
-
-    A division role reaches the division's subtree, a unit role the unit and the units below it, and
-    everybody sees what they reported. An anonymous user reaches nothing.
-    """
+    """Superusers and `reads_everything` roles (纪委监督) read every case."""
     if user is None or not user.is_authenticated:
-        return Q(pk__in=[])
-    if sees_everything(user):
-        return Q()
+        return False
+    return bool(user.is_superuser) or any(flag(g.role, "reads_everything") for g in grants_of(user))
+
+
+def reach_q(user: User) -> Q:
+    """A filter over party rows (CaseParty) that the person's nodes reach (nothing for no node)."""
     q = Q(pk__in=[])
-    if reporter_field:
-        q |= Q(**{reporter_field: user})
     for grant in grants_of(user):
-        if grant.division is not None:
-            q |= Q(**{f"{division_field}__path__startswith": grant.division.path})
-        if grant.unit is not None:
-            q |= Q(**{f"{unit_field}__path__startswith": grant.unit.path})
+        q |= grant_party_q(grant)
     return q
 
 
-def assisting_unit_paths(user: User) -> list[str]:
-    """Paths of the units where the person holds a unit role (for cases those units assist on)."""
-    if user is None or not user.is_authenticated or sees_everything(user):
-        return []
-    return [g.unit.path for g in grants_of(user) if g.unit is not None]
+def grant_party_q(grant: Grant, kind: str | None = None) -> Q:
+    """Party rows one grant reaches, of one kind or any: a prefix of the node's key, and for a department
+    the rows of its division as supervising body."""
+    if not grant.path:
+        return Q(pk__in=[])
+    q = Q(path__startswith=grant.path)
+    if kind is not None:
+        q &= Q(kind=kind)
+    if grant.body_path and kind in (None, SUPERVISOR):
+        q |= Q(kind=SUPERVISOR, path=grant.body_path)
+    return q
 
 
-def roles_over(
-    user: User,
-    division: Division | None,
-    unit: Unit | None,
-    reporter_id: int | None,
-    co_units: list[Unit] | tuple = (),
-) -> set[str]:
-    """The roles with which a person may act on something at this division and unit.
+def default_party(grant: Grant) -> str:
+    """The party a bare role acts on: the case's place for a division role, its lead unit for a unit role."""
+    return PLACE if grant.division is not None else LEAD
 
-    A handler of an assisting (协办) unit acts as `co_handler`, not as the lead unit's handler.
-    """
-    from .roles import CO_HANDLER, REPORTER
 
-    roles: set[str] = set()
+@dataclass(frozen=True)
+class Acting:
+    """How a person may take a transition: the role spec matched and the node they act through."""
+
+    spec: str
+    grant: Grant | None
+
+    @property
+    def node(self) -> Division | Unit | None:
+        if self.grant is None:
+            return None
+        return self.grant.division or self.grant.unit
+
+
+def match_spec(user: User, spec: str, parties: list[PartyNode], reporter_id: int | None) -> Acting | None:
+    """Whether the person holds a role spec (`verifier@supervisor`, `handler`, `reporter`) over a case
+    with these parties; a role acting for the supervising body never belongs to a unit doing the work."""
     if user is None or not user.is_authenticated:
-        return roles
-    if reporter_id is not None and reporter_id == user.pk:
-        roles.add(REPORTER)
+        return None
+    role, _sep, party = spec.partition("@")
+    if role == REPORTER:
+        return Acting(spec, None) if reporter_id is not None and reporter_id == user.pk else None
+    if role == SYSTEM:
+        return None
     for grant in grants_of(user):
-        if grant.role == Role.INSPECTOR:
-            roles.add(grant.role)  # inspectors act anywhere, but mechanisms let them only flag and urge
-        elif grant.division is not None and grant.division.contains(division):
-            roles.add(grant.role)
-        elif grant.unit is not None and grant.unit.contains(unit):
-            roles.add(grant.role)
-        elif grant.role == Role.RESIDENT and reporter_id == user.pk:
-            roles.add(grant.role)
-        elif (
-            grant.role == Role.HANDLER
-            and grant.unit is not None
-            and any(grant.unit.contains(c) for c in co_units)
-        ):
-            roles.add(CO_HANDLER)
-    return roles
+        if grant.role != role:
+            continue
+        if flag(role, "reads_everything"):
+            return Acting(spec, grant)  # may act anywhere, but the mechanism lets it only flag and urge
+        if flag(role, "acts_for_self_only"):
+            if reporter_id is not None and reporter_id == user.pk:
+                return Acting(spec, grant)
+            continue
+        kind = party or default_party(grant)
+        if any(p.kind == kind and grant.reaches(p) for p in parties):
+            if kind == SUPERVISOR and grant.works_on(parties):
+                continue
+            return Acting(spec, grant)
+    return None
+
+
+def pick_acting(user: User, specs: list[str], parties: list[PartyNode], reporter_id: int | None) -> Acting | None:
+    """The first spec (in the mechanism's order) the person holds over the case."""
+    for spec in specs:
+        found = match_spec(user, spec, parties, reporter_id)
+        if found is not None:
+            return found
+    return None
+
+
+def case_roles(user: User, parties: list[PartyNode], reporter_id: int | None) -> set[str]:
+    """The role codes the person holds over a case through any of its acting parties (and `reporter`)."""
+    held: set[str] = set()
+    if user is None or not user.is_authenticated:
+        return held
+    if reporter_id is not None and reporter_id == user.pk:
+        held.add(REPORTER)
+    for grant in grants_of(user):
+        if flag(grant.role, "reads_everything"):
+            held.add(grant.role)
+        elif flag(grant.role, "acts_for_self_only"):
+            if REPORTER in held:
+                held.add(grant.role)
+        elif any(grant.reaches(p) for p in parties if p.kind != "former"):
+            held.add(grant.role)
+    return held
+
+
+def roles_over(user: User, division: Division | None, unit: Unit | None = None, reporter_id: Any = None) -> set[str]:
+    """The roles a person holds at a place (a division, or a unit): where they may report, hold an
+    Open311 key or receive a case."""
+    parties = []
+    if division is not None:
+        parties.append(PartyNode(PLACE, node_path(division=division), division_id=division.pk))
+    if unit is not None:
+        parties.append(PartyNode(LEAD, node_path(unit=unit), unit_id=unit.pk))
+    return case_roles(user, parties, reporter_id)
+
+
+def co_party(unit: Unit) -> PartyNode:
+    return PartyNode(CO, node_path(unit=unit), unit_id=unit.pk)
 
 
 def visible_nodes(user):

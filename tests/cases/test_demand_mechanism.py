@@ -102,7 +102,7 @@ def test_co_units_see_the_case_and_give_their_part(world):
     assert (err.status, err.code) == (403, "role_not_allowed")
     act(world.other_handler, case, "assist", opinion="水务局已配合排查线路")
     row = fresh(case).transitions.last()
-    assert (row.code, row.role) == ("assist", "co_handler")
+    assert (row.code, row.role) == ("assist", "handler@co")
 
 
 def test_co_units_are_checked(world):

@@ -164,7 +164,8 @@ def test_verification_by_someone_else_then_rework(world, photo):
     assert case.state == "verifying"
     handler = type(world.handler).objects.get(pk=world.handler.pk)
     err = error_of(lambda: act(handler, case, "pass"))
-    assert (err.status, err.code) == (403, "same_person")
+    # A verifier of the unit that did the work is not the supervising body's (tests/cases/test_parties.py).
+    assert (err.status, err.code) == (403, "role_not_allowed")
     act(world.verifier, case, "rework", opinion="整改不彻底，杂物仍未清除")
     case = fresh(case)
     assert case.state == "rectifying" and case.due_at == at(2026, 3, 17, 23, 59, 59)
@@ -242,7 +243,9 @@ def test_refusal_goes_to_joint_enforcement(world, photo):
         params={"unit": world.enforcement_bureau.code},
     )
     case = fresh(case)
-    assert case.state == "enforcement" and case.unit == world.enforcement_bureau
+    # The rectifying unit stays responsible; the enforcement bureau joins as a party.
+    assert case.state == "enforcement" and case.unit == world.safety_bureau
+    assert case.parties.filter(kind="enforcement", unit=world.enforcement_bureau).exists()
 
 
 def test_inspector_urges_and_flags_but_does_not_dispatch(world):

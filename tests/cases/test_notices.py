@@ -87,7 +87,7 @@ def test_extension_notice_gives_the_reason_and_the_new_deadline(px, frozen):
     case = to_handling(px, petition(px.world))
     act(px.world.handler, case, "extend", params={"extend_by": "20 天"}, opinion="需调取补贴审批档案")
     frozen.move_to(at(2026, 4, 21, 10, 0))
-    do_decide(px.world.leader, case.pk, True, "同意")
+    do_decide(px.bureau_leader, case.pk, True, "同意")
     text = text_of(render_notice(fresh(case), "extension"))
     assert "信访事项延期办理告知书" in text
     assert "原定办理期限至2026年6月19日" in text
@@ -99,7 +99,7 @@ def test_extension_notice_gives_the_reason_and_the_new_deadline(px, frozen):
 def test_a_refused_extension_issues_no_notice(px):
     case = to_handling(px, petition(px.world))
     act(px.world.handler, case, "extend", params={"extend_by": "20 天"}, opinion="情况复杂")
-    do_decide(px.world.leader, case.pk, False, "理由不充分")
+    do_decide(px.bureau_leader, case.pk, False, "理由不充分")
     err = error_of(lambda: render_notice(fresh(case), "extension"))
     assert (err.status, err.code) == (409, "notice_not_issued")
 

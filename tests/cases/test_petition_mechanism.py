@@ -56,6 +56,7 @@ class Petition:
     reviewer: User
     recheck_unit: Unit  # 复核机关
     rechecker: User
+    bureau_leader: User  # 负责人 of the deciding body (区应急管理局): approves its extensions
 
 
 @pytest.fixture
@@ -71,6 +72,9 @@ def px(world) -> Petition:
     recheck_unit = Unit.objects.create(
         code="CZS-ZF", name="长治市人民政府", kind="department", division=world.city
     )
+    # The district's bureaus are under the district government: it is their 上一级行政机关 (复查机关).
+    world.safety_bureau.parent = review_unit
+    world.safety_bureau.save()
     return Petition(
         world=world,
         intake=person("xinfang", "冯梦瑶", "intake", division=world.street),
@@ -78,6 +82,7 @@ def px(world) -> Petition:
         reviewer=person("fucha", "任书恒", "handler", unit=review_unit),
         recheck_unit=recheck_unit,
         rechecker=person("fuhe", "白雪松", "handler", unit=recheck_unit),
+        bureau_leader=person("juzhang", "郑可为", "leader", unit=world.safety_bureau),
     )
 
 
@@ -286,14 +291,16 @@ def test_extension_is_approved_by_a_leader_and_capped_at_thirty_days_in_total(px
     assert fresh(case).pending["code"] == "extend"
     err = error_of(lambda: do_decide(world.dispatcher, case.pk, True, "同意"))
     assert (err.status, err.code) == (403, "role_not_allowed")  # 经本机关负责人批准
-    do_decide(world.leader, case.pk, True, "同意延期20日")
+    err = error_of(lambda: do_decide(world.leader, case.pk, True, "同意"))
+    assert (err.status, err.code) == (403, "role_not_allowed")  # the district's leader is not the body's
+    do_decide(px.bureau_leader, case.pk, True, "同意延期20日")
     case = fresh(case)
     assert case.due_at == at(2026, 7, 9, 10, 0) and case.pending is None
     assert case.transitions.last().changes["extend_by"] == [None, "20天"]
     err = error_of(lambda: act(world.handler, case, "extend", params={"extend_by": "15 天"}))
     assert err.errors[0].code == "extension_too_long" and "已延长20天" in err.errors[0].message
     act(world.handler, case, "extend", params={"extend_by": "10 天"}, opinion="需听取相关部门意见")
-    do_decide(world.leader, case.pk, True, "同意")
+    do_decide(px.bureau_leader, case.pk, True, "同意")
     case = fresh(case)
     assert case.due_at == at(2026, 7, 19, 10, 0)
     err = error_of(lambda: act(world.handler, case, "extend", params={"extend_by": "1 小时"}))
@@ -307,9 +314,9 @@ def test_a_refused_extension_does_not_count_towards_the_cap(px):
     world = px.world
     case = to_handling(px, petition(world))
     act(world.handler, case, "extend", params={"extend_by": "30 天"}, opinion="情况复杂")
-    do_decide(world.leader, case.pk, False, "理由不充分")
+    do_decide(px.bureau_leader, case.pk, False, "理由不充分")
     act(world.handler, case, "extend", params={"extend_by": "30 天"}, opinion="已补充理由")
-    do_decide(world.leader, case.pk, True, "同意")
+    do_decide(px.bureau_leader, case.pk, True, "同意")
     assert fresh(case).due_at == at(2026, 7, 19, 10, 0)
 
 

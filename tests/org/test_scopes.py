@@ -26,7 +26,7 @@ EXPECTED = {
     "grid_worker": {"grid", "resident"},  # their grid (the resident reported in it too)
     "dispatcher": {"grid", "resident"},  # the street's subtree
     "handler": {"grid"},  # assigned to their unit
-    "verifier": {"grid"},
+    "verifier": {"grid", "resident"},  # the street's verifier: the street's subtree
     "leader": {"grid", "other", "enterprise", "resident"},  # the district
     "inspector": {"grid", "other", "enterprise", "resident"},  # reads everything
     "resident": {"resident"},  # only what they reported

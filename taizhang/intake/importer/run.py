@@ -50,7 +50,8 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from taizhang.bulk import PlannerStatistics, RowInserter
-from taizhang.cases.models import Case, CaseSequence, Transition
+from taizhang.cases.models import Case, CaseParty, CaseSequence, Transition
+from taizhang.cases.parties import initial_rows, level_division
 from taizhang.cases.recording import Recorder
 from taizhang.clock.now import now as clock_now
 from taizhang.mechanisms.errors import Problem
@@ -272,6 +273,7 @@ class BatchWriter:
         if self.fast:
             self.cases = RowInserter(Case, with_pk=True)
             self.history = RowInserter(Transition, with_pk=False)
+            self.party_rows = RowInserter(CaseParty, with_pk=False)
         table = connection.ops.quote_name(Case._meta.db_table)
         self.update_sql = f"UPDATE {table} SET last_hash = %s, version = %s WHERE id = %s"
 
@@ -318,10 +320,12 @@ class BatchWriter:
                     history = self.record(fresh)
                     self.cases.insert(cases)
                     self.history.insert(history)
+                    self.party_rows.insert(self.parties(cases))
                 else:  # as insert_case does: insert, record, then set version and last_hash
                     Case.objects.bulk_create(cases)
                     history = self.record(fresh)
                     Transition.objects.bulk_create(history)
+                    CaseParty.objects.bulk_create(self.parties(cases))
                     with connection.cursor() as cur:
                         cur.executemany(self.update_sql, [(c.last_hash, c.version, c.pk) for c in cases])
         summary.imported += len(fresh)
@@ -330,6 +334,19 @@ class BatchWriter:
             summary.first_number = summary.first_number or fresh[0].case.number
             summary.last_number = fresh[-1].case.number
         return rejected
+
+    def parties(self, cases: list[Case]) -> list[CaseParty]:
+        """The new cases' party rows, as insert_case writes them (one look-up per division)."""
+        level = self.mech.definition.parties.supervisor_level
+        bodies = getattr(self, "_bodies", None)
+        if bodies is None:
+            bodies = self._bodies = {}
+        rows: list[CaseParty] = []
+        for case in cases:
+            if case.division_id not in bodies:
+                bodies[case.division_id] = level_division(case.division, level)
+            rows += initial_rows(case, case.created_at, bodies[case.division_id])
+        return rows
 
     @staticmethod
     def record(fresh: list[Prepared]) -> list[Transition]:

@@ -15,11 +15,12 @@ from django.utils.translation import gettext as _
 from taizhang.cases.actions import available_transitions, pick_role
 from taizhang.cases.models import Case, Transition
 from taizhang.cases.notices import EFFECTIVE, NOTICES
+from taizhang.cases.parties import parties_of
 from taizhang.cases.present import is_public_viewer
 from taizhang.insight.actions import find_similar
 from taizhang.mechanisms.registry import Mechanism, get_mechanism
 from taizhang.org.roles import Role
-from taizhang.org.scopes import roles_over
+from taizhang.org.scopes import case_roles
 
 from ..basemap import geometry_of, shift_coordinates, to_map
 from ..presenters import clock_view
@@ -213,7 +214,7 @@ def page_context(
     names = Names(rows)
     entries = timeline(mech, rows, public, names)
     scored = attach_reply_scores(user, case, public, rows, entries)
-    held = roles_over(user, case.division, case.unit, case.reporter_id, list(case.co_units.all()))
+    held = case_roles(user, parties_of(case), case.reporter_id)
     forms = action_forms(user, mech, case, failed, master, open_code)
     similar = similar_of(user, mech, case, public, held)
     merge = next((f for f in forms if mech.transitions[f.code].merge), None)
