@@ -232,7 +232,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # Mechanisms, rule packs and holiday data.
 TAIZHANG_MECHANISM_DIR = Path(env_str("TAIZHANG_MECHANISM_DIR", str(BASE_DIR / "mechanisms")))
 TAIZHANG_CALENDAR_DIR = Path(env_str("TAIZHANG_CALENDAR_DIR", str(TAIZHANG_MECHANISM_DIR / "calendar")))
-TAIZHANG_ROLES_FILE = env_str("TAIZHANG_ROLES_FILE", "")  # default: <mechanism dir>/org/roles.yaml, else the shipped one
+TAIZHANG_ROLES_FILE = env_str(
+    "TAIZHANG_ROLES_FILE", ""
+)  # default: <mechanism dir>/org/roles.yaml, else the shipped one
 TAIZHANG_CALENDAR_UNKNOWN_YEAR = env_choice("TAIZHANG_CALENDAR_UNKNOWN_YEAR", "error", ("error", "weekends"))
 TAIZHANG_BUSINESS_HOURS = env_list("TAIZHANG_BUSINESS_HOURS", "08:30-12:00,14:00-17:30")
 # Shown in the Open311 discovery document: who other systems contact about this endpoint.

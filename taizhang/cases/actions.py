@@ -233,7 +233,9 @@ def check_unit(code: Any, enforcement: bool, errors: list[FieldError]) -> Unit |
 def check_level_above(case: Case, unit: Unit, errors: list[FieldError]) -> None:
     """复查 and 复核 go to the body one level above the one that decided (信访工作条例)."""
     if case.unit is None:
-        errors.append(FieldError("params.unit", "no_deciding_unit", "案件没有作出决定的责任单位，无法确定上一级机关"))
+        errors.append(
+            FieldError("params.unit", "no_deciding_unit", "案件没有作出决定的责任单位，无法确定上一级机关")
+        )
     elif not one_level_above(case.unit, unit):
         errors.append(
             FieldError("params.unit", "not_level_above", f"{unit.name}不是{case.unit.name}的上一级机关")

@@ -57,7 +57,9 @@ def level_division(division: Division, level: str | None) -> Division | None:
         return None
     if division.level == level:
         return division
-    found = Division.objects.filter(code__in=division.ancestor_codes(), level=level).order_by("-depth").first()
+    found = (
+        Division.objects.filter(code__in=division.ancestor_codes(), level=level).order_by("-depth").first()
+    )
     return found or division
 
 
@@ -87,13 +89,18 @@ def hand_over(case: Case, lead: Unit | None, acting: Acting | None, now: datetim
     """A new lead unit (or none, 退回): the one before becomes an earlier lead, and the body the person
     acted through becomes the supervising body. Returns the changes for the history row."""
     changes: dict[str, list] = {}
-    CaseParty.objects.filter(case=case, kind=LEAD).update(kind=FORMER)
-    new_rows = []
+    leads = CaseParty.objects.filter(case=case, kind=LEAD)
     if lead is not None:
+        leads = leads.exclude(unit=lead)
+    leads.update(kind=FORMER)
+    new_rows = []
+    if lead is not None and not CaseParty.objects.filter(case=case, kind=LEAD, unit=lead).exists():
         new_rows.append(row(case, LEAD, now, unit=lead))
     node = acting.node if acting is not None else None
     if lead is not None and node is not None:
-        before = CaseParty.objects.filter(case=case, kind=SUPERVISOR).select_related("division", "unit").first()
+        before = (
+            CaseParty.objects.filter(case=case, kind=SUPERVISOR).select_related("division", "unit").first()
+        )
         old = node_code(before.division or before.unit) if before else None
         if before is None or before.path != node_path_of(node):
             CaseParty.objects.filter(case=case, kind=SUPERVISOR).update(kind=FORMER)
@@ -133,10 +140,11 @@ def node_kwargs(node: Division | Unit) -> dict:
 
 
 def one_level_above(unit: Unit, candidate: Unit) -> bool:
-    """Whether `candidate` is the body one level above `unit`: its parent unit, or a department of the
-    division above the unit's division (复查 by the 上一级机关 of the body that decided)."""
-    if unit.parent_id is not None and candidate.pk == unit.parent_id:
-        return True
+    """Whether `candidate` is the body one level above `unit` (复查 by the 上一级行政机关 of the body that
+    decided): its parent unit when the org tree names one (区应急管理局 under 区人民政府), else a department
+    of the division above the unit's division."""
+    if unit.parent_id is not None:
+        return candidate.pk == unit.parent_id
     parent_division = unit.division.parent_id
     return (
         parent_division is not None

@@ -86,8 +86,12 @@ class CaseFacts:
                 return
             out.append(
                 CaseParty(
-                    case_id=case.pk, kind=kind, division_id=getattr(division, "pk", None),
-                    unit_id=getattr(unit, "pk", None), path=path, since=since or case.created_at,
+                    case_id=case.pk,
+                    kind=kind,
+                    division_id=getattr(division, "pk", None),
+                    unit_id=getattr(unit, "pk", None),
+                    path=path,
+                    since=since or case.created_at,
                 )
             )
 
@@ -96,7 +100,8 @@ class CaseFacts:
             add("lead", unit=self.units[case.unit_id])
         for unit_id in sorted(self.co_now):
             add("co", unit=self.units[unit_id])
-        supervisor = None
+        supervisor = self.level_body(levels.get(case.mechanism))  # until somebody hands the case over
+        enforcing: set[int] = set()
         for row in self.history:
             changes = row.changes or {}
             unit_change = changes.get("unit_id")
@@ -106,19 +111,32 @@ class CaseFacts:
                     add("former", unit=self.units[old], since=row.created_at)
                 if new is not None and new in self.units:
                     if row.code in enforcement_codes:
-                        add("enforcement", unit=self.units[new], since=row.created_at)
-                    elif row.actor_id is not None:
-                        supervisor = self.node_of(grants.get(row.actor_id, []), row.role) or supervisor
+                        enforcing.add(new)
+                    elif row.kind != "create" and row.actor_id is not None and "supervisor" not in changes:
+                        found = self.node_of(grants.get(row.actor_id, []), row.role)
+                        supervisor = self.hand_to(found, supervisor, add, row)
                     if new != case.unit_id:
                         add("former", unit=self.units[new], since=row.created_at)
+            # Rows written since parties exist say who joined for enforcement and who supervises.
+            enforcement = changes.get("enforcement_unit")
+            if isinstance(enforcement, list) and len(enforcement) == 2:
+                old, new = (self.units_by_code.get(c) if c else None for c in enforcement)
+                if old is not None:
+                    enforcing.discard(old.pk)
+                    add("former", unit=old, since=row.created_at)
+                if new is not None:
+                    enforcing.add(new.pk)
+            handed = changes.get("supervisor")
+            if isinstance(handed, list) and len(handed) == 2 and handed[1]:
+                supervisor = self.hand_to(self.node_by_code(handed[1]), supervisor, add, row)
             co_change = changes.get("co_units")
             if isinstance(co_change, list) and len(co_change) == 2:
                 for code in {*(co_change[0] or []), *(co_change[1] or [])}:
                     unit = self.units_by_code.get(code)
                     if unit is not None and unit.pk not in self.co_now:
                         add("former", unit=unit, since=row.created_at)
-        if supervisor is None:
-            supervisor = self.level_body(levels.get(case.mechanism))
+        for unit_id in sorted(enforcing):
+            add("enforcement", unit=self.units[unit_id])
         if supervisor is not None:
             kind_kwargs = {"division": supervisor} if hasattr(supervisor, "level") else {"unit": supervisor}
             add("supervisor", **kind_kwargs)
@@ -135,6 +153,21 @@ class CaseFacts:
         if above:
             return max(above, key=lambda d: d.depth)
         return next((self.units[m.unit_id] for m in held if m.unit_id is not None), None)
+
+    @staticmethod
+    def hand_to(new, old, add, row):
+        """The supervising body after a handover; the one before keeps read access as an earlier party."""
+        if new is None:
+            return old
+        if old is not None and old != new:
+            key = {"division": old} if hasattr(old, "level") else {"unit": old}
+            add("former", since=row.created_at, **key)
+        return new
+
+    def node_by_code(self, code: str):
+        """A supervising body named in a history row: a division's code, else a unit's."""
+        found = next((d for d in self.divisions.values() if d.code == code), None)
+        return found or self.units_by_code.get(code)
 
     def level_body(self, level: str | None):
         if level is None:

@@ -219,7 +219,10 @@ def load_directory(directory: Path) -> Registry:
         for i, role in enumerate(mech.roles):
             if role.code in role_files:
                 problems.append(
-                    lined.problem(("roles", i, "code"), f"角色编码 '{role.code}' 与 {role_files[role.code]} 中的角色重复")
+                    lined.problem(
+                        ("roles", i, "code"),
+                        f"角色编码 '{role.code}' 与 {role_files[role.code]} 中的角色重复",
+                    )
                 )
             role_files[role.code] = path.name
             roles.setdefault(role.code, role)

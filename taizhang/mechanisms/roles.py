@@ -51,7 +51,11 @@ def validate_roles_file(lined: LinedData) -> list[RoleDef]:
     declared = {r.code for r in parsed.roles}
     for code in Role.values:
         if code not in declared:
-            problems.append(lined.problem(("roles",), f"缺少平台内置角色 '{code}'（{Role(code).label}），引擎按它办理上报和门户账号"))
+            problems.append(
+                lined.problem(
+                    ("roles",), f"缺少平台内置角色 '{code}'（{Role(code).label}），引擎按它办理上报和门户账号"
+                )
+            )
     if problems:
         raise MechanismError(problems)
     return parsed.roles
@@ -71,15 +75,22 @@ def check_role_defs(roles: list[RoleDef], lined: LinedData, base: tuple, taken: 
             problems.append(lined.problem((*path, "held_on"), "held_on 中有重复的节点类型"))
         if not role.held_on and not role.acts_for_self_only and not role.reads_everything:
             problems.append(
-                lined.problem((*path, "held_on"), "不设在任何节点上的角色须为 acts_for_self_only（只能为本人办理）")
+                lined.problem(
+                    (*path, "held_on"), "不设在任何节点上的角色须为 acts_for_self_only（只能为本人办理）"
+                )
             )
         if role.acts_for_self_only and (role.held_on or role.reads_everything):
             problems.append(
-                lined.problem((*path, "acts_for_self_only"), "只能为本人办理的角色不能设在节点上，也不能查看全部案件")
+                lined.problem(
+                    (*path, "acts_for_self_only"), "只能为本人办理的角色不能设在节点上，也不能查看全部案件"
+                )
             )
         if role.reads_everything and not role.flag_and_urge_only:
             problems.append(
-                lined.problem((*path, "reads_everything"), "可查看全部案件的角色须为 flag_and_urge_only（只能标记和催办）")
+                lined.problem(
+                    (*path, "reads_everything"),
+                    "可查看全部案件的角色须为 flag_and_urge_only（只能标记和催办）",
+                )
             )
     return problems
 

@@ -274,7 +274,12 @@ def check_kpi(
 
 
 def check_roles(
-    roles: list[str], mech: MechanismDef, known: dict[str, RoleDef], lined: LinedData, path: tuple, problems: list[Problem]
+    roles: list[str],
+    mech: MechanismDef,
+    known: dict[str, RoleDef],
+    lined: LinedData,
+    path: tuple,
+    problems: list[Problem],
 ) -> None:
     for i, spec in enumerate(roles):
         problem = check_spec(spec, mech, known, lined, (*path, i))
@@ -282,7 +287,9 @@ def check_roles(
             problems.append(problem)
 
 
-def check_role_flags(mech: MechanismDef, known: dict[str, RoleDef], lined: LinedData, problems: list[Problem]) -> None:
+def check_role_flags(
+    mech: MechanismDef, known: dict[str, RoleDef], lined: LinedData, problems: list[Problem]
+) -> None:
     """A role that may only flag and urge is given no transition that moves a case and no approval."""
     for i, t in enumerate(mech.transitions):
         for j, spec in enumerate(t.roles):
@@ -298,7 +305,10 @@ def check_role_flags(mech: MechanismDef, known: dict[str, RoleDef], lined: Lined
             role = known.get(split_spec(spec)[0])
             if role is not None and role.flag_and_urge_only:
                 problems.append(
-                    lined.problem(("transitions", i, "approval", "roles", j), f"角色 '{role.code}' 只能标记和催办，不能审批")
+                    lined.problem(
+                        ("transitions", i, "approval", "roles", j),
+                        f"角色 '{role.code}' 只能标记和催办，不能审批",
+                    )
                 )
 
 
@@ -368,7 +378,9 @@ def check_fields(mech: MechanismDef, lined: LinedData, problems: list[Problem]) 
             )
 
 
-def check_intake(mech: MechanismDef, known: dict[str, RoleDef], lined: LinedData, problems: list[Problem]) -> None:
+def check_intake(
+    mech: MechanismDef, known: dict[str, RoleDef], lined: LinedData, problems: list[Problem]
+) -> None:
     states = {s.code: s for s in mech.states}
     intake = mech.intake
     if intake.initial not in states:

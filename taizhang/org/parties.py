@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-PLACE, LEAD, CO, SUPERVISOR, ENFORCEMENT, FORMER = "place", "lead", "co", "supervisor", "enforcement", "former"
+PLACE, LEAD, CO, SUPERVISOR, ENFORCEMENT, FORMER = (
+    "place",
+    "lead",
+    "co",
+    "supervisor",
+    "enforcement",
+    "former",
+)
 PARTY_NAMES = {
     PLACE: _("所在区划"),
     LEAD: _("主办单位"),

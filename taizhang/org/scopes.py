@@ -53,7 +53,8 @@ class Grant:
             return False
         mine = node_path(unit=self.unit)
         return any(
-            p.kind in WORKING_PARTIES and (p.path.startswith(mine) or mine.startswith(p.path)) for p in parties
+            p.kind in WORKING_PARTIES and (p.path.startswith(mine) or mine.startswith(p.path))
+            for p in parties
         )
 
 
@@ -155,7 +156,9 @@ def match_spec(user: User, spec: str, parties: list[PartyNode], reporter_id: int
     return None
 
 
-def pick_acting(user: User, specs: list[str], parties: list[PartyNode], reporter_id: int | None) -> Acting | None:
+def pick_acting(
+    user: User, specs: list[str], parties: list[PartyNode], reporter_id: int | None
+) -> Acting | None:
     """The first spec (in the mechanism's order) the person holds over the case."""
     for spec in specs:
         found = match_spec(user, spec, parties, reporter_id)
@@ -182,7 +185,9 @@ def case_roles(user: User, parties: list[PartyNode], reporter_id: int | None) ->
     return held
 
 
-def roles_over(user: User, division: Division | None, unit: Unit | None = None, reporter_id: Any = None) -> set[str]:
+def roles_over(
+    user: User, division: Division | None, unit: Unit | None = None, reporter_id: Any = None
+) -> set[str]:
     """The roles a person holds at a place (a division, or a unit): where they may report, hold an
     Open311 key or receive a case."""
     parties = []
