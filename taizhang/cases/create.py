@@ -239,10 +239,12 @@ def replay(user: User, key: str, fingerprint: str) -> Case | None:
 
 def insert_case(user: User, data: CaseInput, plan: CreatePlan, now) -> Case:
     mech = plan.mech
+    # The division's ancestors, once: its district is the case's region, a level of it may supervise.
+    chain = list(Division.objects.filter(code__in=plan.division.ancestor_codes()))
     case = Case(
         mechanism=mech.code,
         number=next_number(mech, timezone.localtime(now).year),
-        region=plan.division.district().code,
+        region=plan.division.district(chain).code,
         title=data.title.strip(),
         description=(data.description or "").strip(),
         category=data.category,
@@ -266,7 +268,7 @@ def insert_case(user: User, data: CaseInput, plan: CreatePlan, now) -> Case:
     except ClockError as exc:
         raise ActionError(exc.code, exc.message, 422) from None
     case.save()
-    add_initial_parties(case, mech, now)
+    add_initial_parties(case, mech, now, chain)
     recorder = Recorder(case)
     changes = creation_changes(case, plan.division.code)
     recorder.add(

@@ -51,16 +51,21 @@ def row(case: Case, kind: str, now: datetime, division: Division | None = None, 
     )
 
 
-def level_division(division: Division, level: str | None) -> Division | None:
-    """The division at `level` above (or at) `division`; the division itself when it lies above the level."""
+def level_division(
+    division: Division, level: str | None, chain: list[Division] | None = None
+) -> Division | None:
+    """The division at `level` above (or at) `division`; the division itself when it lies above the level.
+
+    `chain`: the division's ancestors and itself when the caller has them (no query then).
+    """
     if level is None:
         return None
     if division.level == level:
         return division
-    found = (
-        Division.objects.filter(code__in=division.ancestor_codes(), level=level).order_by("-depth").first()
-    )
-    return found or division
+    if chain is None:
+        chain = list(Division.objects.filter(code__in=division.ancestor_codes(), level=level))
+    found = [d for d in chain if d.level == level]
+    return max(found, key=lambda d: d.depth) if found else division
 
 
 def initial_rows(case: Case, now: datetime, body: Division | None) -> list[CaseParty]:
@@ -74,9 +79,11 @@ def initial_rows(case: Case, now: datetime, body: Division | None) -> list[CaseP
     return rows
 
 
-def add_initial_parties(case: Case, mech: Mechanism, now: datetime) -> None:
-    """Write `initial_rows` of a case just inserted."""
-    body = level_division(case.division, mech.definition.parties.supervisor_level)
+def add_initial_parties(
+    case: Case, mech: Mechanism, now: datetime, chain: list[Division] | None = None
+) -> None:
+    """Write `initial_rows` of a case just inserted (`chain`: its division's ancestors, when known)."""
+    body = level_division(case.division, mech.definition.parties.supervisor_level, chain)
     CaseParty.objects.bulk_create(initial_rows(case, now, body))
     forget_parties(case)
 

@@ -59,16 +59,15 @@ class Division(TreeNode):
         verbose_name_plural = verbose_name
         ordering = ["path"]
 
-    def district(self) -> Division:
-        """The district (区/县) this division belongs to: the region key of its cases (one query)."""
+    def district(self, chain: list[Division] | None = None) -> Division:
+        """The district (区/县) this division belongs to: the region key of its cases (one query, none when
+        `chain`, the division's ancestors and itself, is given)."""
         if self.level in (self.Level.DISTRICT, self.Level.CITY):
             return self
-        found = (
-            Division.objects.filter(code__in=self.ancestor_codes(), level=self.Level.DISTRICT)
-            .order_by("-depth")
-            .first()
-        )
-        return found or self
+        if chain is None:
+            chain = list(Division.objects.filter(code__in=self.ancestor_codes(), level=self.Level.DISTRICT))
+        found = [d for d in chain if d.level == self.Level.DISTRICT]
+        return max(found, key=lambda d: d.depth) if found else self
 
     def ancestors(self) -> list[Division]:
         """From the parent up to the root."""

@@ -32,20 +32,11 @@ class Grant:
             return ""
         return node_path(self.division, self.unit)
 
-    @property
-    def body_path(self) -> str:
-        """A department acts for its division's level as a supervising body (街道办 for the 街道): the key
-        of that division, or "" for any other node."""
-        if self.unit is not None and self.unit.kind == Unit.Kind.DEPARTMENT:
-            return node_path(division=self.unit.division)
-        return ""
-
     def reaches(self, party: PartyNode) -> bool:
-        """Whether the node is the party's node or above it (a department also its division's body)."""
+        """Whether the node is the party's node or above it (a division's roles act for the division: a
+        department located there is a unit of its own, not the division's body)."""
         path = self.path
-        if path and party.path.startswith(path):
-            return True
-        return party.kind == SUPERVISOR and bool(self.body_path) and party.path == self.body_path
+        return bool(path) and party.path.startswith(path)
 
     def works_on(self, parties: list[PartyNode]) -> bool:
         """Whether the node is (above or below) a unit doing the work: it may not supervise that work."""
@@ -98,16 +89,11 @@ def reach_q(user: User) -> Q:
 
 
 def grant_party_q(grant: Grant, kind: str | None = None) -> Q:
-    """Party rows one grant reaches, of one kind or any: a prefix of the node's key, and for a department
-    the rows of its division as supervising body."""
+    """Party rows one grant reaches, of one kind or any: a prefix of the node's key."""
     if not grant.path:
         return Q(pk__in=[])
     q = Q(path__startswith=grant.path)
-    if kind is not None:
-        q &= Q(kind=kind)
-    if grant.body_path and kind in (None, SUPERVISOR):
-        q |= Q(kind=SUPERVISOR, path=grant.body_path)
-    return q
+    return q & Q(kind=kind) if kind is not None else q
 
 
 def default_party(grant: Grant) -> str:

@@ -209,15 +209,17 @@ def test_photos_of_a_report_follow_the_case(api, world):
         assert download(api[persona], attachment)[0].status_code == status, persona
 
 
-def test_photo_stays_with_a_case_that_leaves_the_uploaders_sight(api, world, photo):
-    """Once used, even the uploader needs to see the case: the handler's photo on a case handed back."""
+def test_photo_stays_with_the_case_and_follows_its_parties(api, world, photo):
+    """Once used, a file is read by who may see the case: the unit that handed the case back keeps
+    sight as an earlier lead (nobody loses sight), a unit that never was a party does not."""
     case = report(world)
     act(world.dispatcher, case, "register")
     act(world.dispatcher, case, "assign", params={"unit": world.safety_bureau.code})
     shot = api["handler"].upload("退回说明.pdf", PDF_BYTES).json()["id"]
     assert api["handler"].transition(case.number, "return", attachments=[shot]).status_code == 200
-    assert download(api["handler"], shot)[0].status_code == 404
+    assert download(api["handler"], shot)[0].status_code == 200
     assert download(api["dispatcher"], shot)[0].status_code == 200
+    assert download(api["outsider"], shot)[0].status_code == 404
 
 
 def test_unknown_attachment_is_404_like_a_hidden_one(api, world):

@@ -1,7 +1,8 @@
 """Permission matrix: every persona × every API endpoint, with the expected status written out as data.
 
 Personas (tests/conftest.py): grid_worker 和心社区第一网格 · dispatcher 五马街道 ·
-handler/verifier 应急管理局 · leader/inspector 潞州区 · resident (no node) ·
+handler 应急管理局 · verifier 五马街道 (the supervising body of what the street hands over) ·
+leader/inspector 潞州区 · resident (no node) ·
 outsider 白兔村第一网格 (another grid) · enterprise_officer 晋瑞化工 (in 西白兔镇) ·
 other_handler 水务局 · anon (no credentials).
 
@@ -27,7 +28,7 @@ VISIBLE: dict[str, set[str]] = {
     "grid_worker": GRID_CASES,  # their grid
     "dispatcher": GRID_CASES,  # their street's subtree
     "handler": {"assigned", "rectifying"},  # only what is assigned to their unit
-    "verifier": {"assigned", "rectifying"},
+    "verifier": GRID_CASES,  # the street's verifier: the street's subtree
     "leader": set(SCENARIO),  # the district
     "inspector": set(SCENARIO),  # discipline inspectors read everything
     "resident": {"resident"},  # only what they reported
@@ -139,7 +140,7 @@ TRANSITION_MATRIX = [
             "grid_worker": FORBIDDEN,
             "dispatcher": OK,
             "handler": HIDDEN,
-            "verifier": HIDDEN,
+            "verifier": FORBIDDEN,
             "leader": OK,
             "inspector": FORBIDDEN,
             "resident": HIDDEN,
@@ -157,7 +158,7 @@ TRANSITION_MATRIX = [
             "grid_worker": FORBIDDEN,
             "dispatcher": OK,
             "handler": HIDDEN,
-            "verifier": HIDDEN,
+            "verifier": FORBIDDEN,
             "leader": OK,
             "inspector": FORBIDDEN,
             "resident": FORBIDDEN,
@@ -175,7 +176,7 @@ TRANSITION_MATRIX = [
             "grid_worker": FORBIDDEN,
             "dispatcher": OK,
             "handler": HIDDEN,
-            "verifier": HIDDEN,
+            "verifier": FORBIDDEN,
             "leader": OK,
             "inspector": FORBIDDEN,
             "resident": HIDDEN,

@@ -81,16 +81,19 @@ def test_rule_the_enterprise_never_verifies_or_closes_its_own_hazard(world, phot
     assert case.transitions.last().role == "verifier@supervisor"
 
 
-def test_rule_a_department_of_the_supervising_level_verifies_for_it(world, photo):
-    """The street's office (a department at the street) is the street's body: its verifier may close."""
-    office = Unit.objects.create(
-        code="WMJD-BSC", name="五马街道办事处", kind="department", division=world.street
-    )
-    office_verifier = person("jd-hecha", "verifier", unit=office)
-    case = hazard_at_the_enterprise(world, photo)
+def test_rule_a_department_located_at_the_supervising_level_is_not_its_body(world, photo):
+    """The district's bureaus are units of their own: a hazard the district hands to an enterprise is
+    neither shown to nor closed by a bureau's verifier; the district's own verifier closes it."""
+    bureau_verifier = person("yjj-hecha", "verifier", unit=world.safety_bureau)
+    case = report(world)
+    act(world.leader, case, "register")
+    act(world.leader, case, "assign", params={"unit": world.enterprise.code})
+    act(world.enterprise_officer, case, "sign")
     act(world.enterprise_officer, case, "rectified", attachments=[photo(world.enterprise_officer)])
-    assert sees(office_verifier, case) and waits_for(office_verifier, case)
-    act(office_verifier, case, "pass")
+    assert not sees(bureau_verifier, case)
+    district_verifier = person("qu-hecha", "verifier", division=world.district)
+    assert waits_for(district_verifier, case)
+    act(district_verifier, case, "pass")
     assert fresh(case).state == "closed"
 
 

@@ -77,12 +77,13 @@ def test_actions_shown_per_persona_on_a_reported_case(client, world):
         "dispatcher": ["register", "reject", "fix_on_spot"],
         "leader": ["register", "reject"],
         "inspector": ["flag"],
+        "verifier": [],  # the street's verifier sees the street's cases; nothing to verify yet
     }
     for name, want in expected.items():
         response = view(client, getattr(world, name), case)
         assert response.status_code == 200, name
         assert codes(response) == want, name
-    for name in ("handler", "verifier", "resident", "outsider", "enterprise_officer"):
+    for name in ("handler", "resident", "outsider", "enterprise_officer"):
         assert view(client, getattr(world, name), case).status_code == 404, name
 
 
@@ -409,7 +410,8 @@ def test_a_forced_forbidden_action_is_refused_with_403(client, world, photo):
 def test_the_same_person_may_not_verify_their_own_rectification(client, world, photo):
     from taizhang.org.models import Membership
 
-    Membership.objects.create(user=world.handler, role="verifier", unit=world.safety_bureau)
+    # The bureau's handler also a verifier of the street (the supervising body): still the same person.
+    Membership.objects.create(user=world.handler, role="verifier", division=world.street)
     case = verifying(world, photo)
     response = post(client, world.handler, case, "pass", htmx=True, opinion="合格")
     assert response.status_code == 403
@@ -417,16 +419,20 @@ def test_the_same_person_may_not_verify_their_own_rectification(client, world, p
     assert fresh(case).state == "verifying"
 
 
-def test_an_action_that_takes_the_case_out_of_sight_goes_back_to_the_workbench(client, world):
+def test_a_unit_that_hands_a_case_back_keeps_reading_it(client, world):
+    """退回 ends the unit's work on the case, not its sight of it (an earlier lead): back to the case page,
+    which offers it nothing any more."""
     case = assigned(world)
     response = post(client, world.handler, case, "return", opinion="不属于本单位职责")
-    assert response.status_code == 302 and response["Location"] == "/workbench/"
+    assert response.status_code == 302 and response["Location"] == f"/cases/{case.number}/"
+    page = view(client, world.handler, case)
+    assert page.status_code == 200 and codes(page) == []
     response = post(
         client, world.dispatcher, case, "assign", htmx=True, **{"params.unit": "LZQ-YJJ", "opinion": "再交办"}
     )
     assert response.status_code == 200
     response = post(client, world.handler, case, "return", htmx=True, opinion="仍不属于")
-    assert response.status_code == 204 and response["HX-Redirect"] == "/workbench/"
+    assert response.status_code == 200 and "不属于" in response.content.decode()
 
 
 # -- approvals ------------------------------------------------------------------------------------------

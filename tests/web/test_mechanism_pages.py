@@ -64,7 +64,8 @@ def test_the_transitions_table(client, world):
     assert "处置人" in sign.roles and "企业安全员" in sign.roles
     assert any(r.startswith("等级为重大隐患时：须填写：整改措施") for r in sign.requirements)
     assert sign.limit.startswith("重新计时：7 自然日")
-    assert any("须经领导、派遣员审批（延期审批）" == r for r in rows["extend"].requirements)
+    assert any("须经领导（监督方）、派遣员审批（延期审批）" == r for r in rows["extend"].requirements)
+    assert "核查员（监督方）" in rows["pass"].roles
     assert rows["extend"].to == "（状态不变）" and rows["extend"].limit == "延长时限"
     assert "不得由办理「整改完成」、「执法完成」的同一人操作" in rows["pass"].requirements
     assert "仅限等级为一般隐患" in rows["fix_on_spot"].requirements

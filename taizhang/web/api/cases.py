@@ -69,7 +69,11 @@ def create_case(
     request, payload: CaseIn, idempotency_key: str | None = Header(None, alias="Idempotency-Key")
 ):
     case, created = do_create_case(request.auth, CaseInput(**payload.dict()), idempotency_key)
-    case = Case.objects.select_related("division", "unit", "reporter").get(pk=case.pk)
+    case = (
+        Case.objects.select_related("division", "unit", "reporter")
+        .prefetch_related("parties")
+        .get(pk=case.pk)
+    )
     return Status(201 if created else 200, case_data(case, public=is_public_viewer(request.auth, case)))
 
 
@@ -78,7 +82,11 @@ def list_cases(request, filters: Query[ListQuery]):
     if not 1 <= filters.limit <= 200:
         raise invalid([FieldError("limit", "out_of_range", "limit 须在 1 到 200 之间")])
     qs = apply_filter(Case.objects.for_user(request.auth, "view"), filters)
-    rows, cursor = page(qs.select_related("division", "unit", "reporter"), filters.cursor, filters.limit)
+    rows, cursor = page(
+        qs.select_related("division", "unit", "reporter").prefetch_related("parties"),
+        filters.cursor,
+        filters.limit,
+    )
     items = [case_data(c, public=is_public_viewer(request.auth, c)) for c in rows]
     return {"items": items, "next_cursor": cursor}
 
