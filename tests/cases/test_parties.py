@@ -11,7 +11,7 @@ import time_machine
 from taizhang.cases.approvals import do_decide
 from taizhang.cases.models import Case
 from taizhang.cases.todo import todo_q
-from taizhang.org.models import Membership, Unit, User
+from taizhang.org.models import Membership, User
 from tests.cases.helpers import act, at, error_of, fresh, report
 
 MAJOR_PLAN = {
