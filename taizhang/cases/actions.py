@@ -24,7 +24,7 @@ from taizhang.text import normalise_data, normalise_text
 from .attachments import usable_attachments
 from .effects import check_co_units, check_master, copy_to_merged, record_merge, set_co_units
 from .models import Attachment, Case
-from .parties import hand_over, join_enforcement, one_level_above, parties_of
+from .parties import hand_over, join_enforcement, one_level_above, parties_of, with_parties
 from .recording import Recorder, diff, snapshot
 from .schedule import apply_deadline
 
@@ -62,7 +62,7 @@ def get_case(user: User, case_id: int | str, action: str = "view", *, for_update
     qs = (
         Case.objects.for_user(user, action)
         .select_related("division", "unit", "reporter")
-        .prefetch_related("parties")
+        .prefetch_related(with_parties())
     )
     try:
         return qs.get(**case_lookup(case_id))

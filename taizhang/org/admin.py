@@ -5,12 +5,16 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from .models import ApiToken, Division, Membership, Unit, User
+from .roles import role_choices, role_label
 
 # Indentation per level of the tree in the lists (a full-width space reads as one character).
 INDENT = "\u3000"
 
 
 class MembershipForm(forms.ModelForm):
+    # The roles are data (mechanisms/org/roles.yaml and the mechanisms' own roles).
+    role = forms.ChoiceField(label="角色", choices=role_choices)
+
     class Meta:
         model = Membership
         fields = ["user", "role", "division", "unit", "active"]
@@ -67,7 +71,7 @@ class MembershipAdmin(admin.ModelAdmin):
     """Every post in one list: who holds which role where (also editable on each person's page)."""
 
     form = MembershipForm
-    list_display = ["person", "role", "node", "active"]
+    list_display = ["person", "role_name", "node", "active"]
     list_filter = ["role", "active"]
     search_fields = ["user__username", "user__display_name", "division__name", "unit__name"]
     autocomplete_fields = ["user", "division", "unit"]
@@ -76,6 +80,10 @@ class MembershipAdmin(admin.ModelAdmin):
     @admin.display(description="人员", ordering="user__username")
     def person(self, obj: Membership) -> str:
         return str(obj.user)
+
+    @admin.display(description="角色", ordering="role")
+    def role_name(self, obj: Membership) -> str:
+        return role_label(obj.role)
 
     @admin.display(description="所在区划/单位")
     def node(self, obj: Membership) -> str:

@@ -419,6 +419,17 @@ def test_the_same_person_may_not_verify_their_own_rectification(client, world, p
     assert fresh(case).state == "verifying"
 
 
+def test_staff_see_the_parties_and_the_public_do_not(client, world):
+    case = report(world, user=world.resident)
+    to_rectifying(world, case)
+    act(world.dispatcher, case, "refuse", opinion="拒不整改", params={"unit": world.enforcement_bureau.code})
+    page = view(client, world.dispatcher, case).content.decode()
+    assert "监督方" in page and "五马街道" in page
+    assert "联合执法单位" in page and "潞州区综合行政执法局" in page
+    public = view(client, world.resident, case).content.decode()
+    assert "监督方" not in public and "联合执法单位" not in public
+
+
 def test_a_unit_that_hands_a_case_back_keeps_reading_it(client, world):
     """退回 ends the unit's work on the case, not its sight of it (an earlier lead): back to the case page,
     which offers it nothing any more."""

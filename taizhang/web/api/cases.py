@@ -11,6 +11,7 @@ from taizhang.cases.attachments import do_upload_attachment
 from taizhang.cases.create import CaseInput, do_create_case
 from taizhang.cases.downloads import get_attachment
 from taizhang.cases.models import Case
+from taizhang.cases.parties import with_parties
 from taizhang.cases.present import attachment_data, case_data, case_detail, is_public_viewer
 from taizhang.cases.queries import CaseFilter, apply_filter, page
 from taizhang.errors import FieldError, invalid
@@ -71,7 +72,7 @@ def create_case(
     case, created = do_create_case(request.auth, CaseInput(**payload.dict()), idempotency_key)
     case = (
         Case.objects.select_related("division", "unit", "reporter")
-        .prefetch_related("parties")
+        .prefetch_related(with_parties())
         .get(pk=case.pk)
     )
     return Status(201 if created else 200, case_data(case, public=is_public_viewer(request.auth, case)))
@@ -83,7 +84,7 @@ def list_cases(request, filters: Query[ListQuery]):
         raise invalid([FieldError("limit", "out_of_range", "limit 须在 1 到 200 之间")])
     qs = apply_filter(Case.objects.for_user(request.auth, "view"), filters)
     rows, cursor = page(
-        qs.select_related("division", "unit", "reporter").prefetch_related("parties"),
+        qs.select_related("division", "unit", "reporter").prefetch_related(with_parties()),
         filters.cursor,
         filters.limit,
     )

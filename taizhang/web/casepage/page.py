@@ -15,11 +15,12 @@ from django.utils.translation import gettext as _
 from taizhang.cases.actions import available_transitions, pick_role
 from taizhang.cases.models import Case, Transition
 from taizhang.cases.notices import EFFECTIVE, NOTICES
-from taizhang.cases.parties import parties_of
+from taizhang.cases.parties import parties_of, party_names
 from taizhang.cases.present import is_public_viewer
 from taizhang.insight.actions import find_similar
 from taizhang.mechanisms.registry import Mechanism, get_mechanism
 from taizhang.org.roles import Role
+from taizhang.org.parties import ENFORCEMENT, FORMER, SUPERVISOR
 from taizhang.org.scopes import case_roles
 
 from ..basemap import geometry_of, shift_coordinates, to_map
@@ -79,6 +80,15 @@ def attributes(mech: Mechanism, case: Case, public: bool) -> list[Attr]:
     co_units = list(case.co_units.all())
     if co_units:
         out.append(Attr(_("协办单位"), "、".join(u.name for u in co_units)))
+    if not public:
+        for kind, label in (
+            (SUPERVISOR, _("监督方")),
+            (ENFORCEMENT, _("联合执法单位")),
+            (FORMER, _("原承办单位")),
+        ):
+            names = party_names(case, kind)
+            if names:
+                out.append(Attr(label, "、".join(names)))
     if not public and case.reporter_id:
         out.append(Attr(_("上报人"), str(case.reporter)))
     out.append(Attr(_("上报时间"), moment(case.created_at)))
