@@ -19,8 +19,8 @@ from taizhang.cases.parties import parties_of, party_names
 from taizhang.cases.present import is_public_viewer
 from taizhang.insight.actions import find_similar
 from taizhang.mechanisms.registry import Mechanism, get_mechanism
-from taizhang.org.roles import Role
 from taizhang.org.parties import ENFORCEMENT, FORMER, SUPERVISOR
+from taizhang.org.roles import Role
 from taizhang.org.scopes import case_roles
 
 from ..basemap import geometry_of, shift_coordinates, to_map
