@@ -39,14 +39,15 @@ def states_by_role() -> dict[tuple[str, str | None], dict[str, set[str]]]:
     return out
 
 
-def approvals_by_role() -> dict[tuple[str, str | None], set[str]]:
-    """{(role, party): transition codes whose pending request the role approves}."""
-    out: dict[tuple[str, str | None], set[str]] = defaultdict(set)
+def approvals_by_role() -> dict[tuple[str, str | None], dict[str, set[str]]]:
+    """{(role, party): {mechanism: transition codes whose pending request the role approves}} (two
+    mechanisms may both call a transition `extend` and have different approvers)."""
+    out: dict[tuple[str, str | None], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for mech in get_registry().mechanisms.values():
         for t in mech.transitions.values():
             if t.approval:
                 for spec in t.approval.roles:
-                    out[split(spec)].add(t.code)
+                    out[split(spec)][mech.code].add(t.code)
     return out
 
 
@@ -85,9 +86,8 @@ def todo_q(user: User) -> Q:
         keys = {key for key in [*by_role, *approvals] if key[0] == grant.role}
         for key in keys:
             work = in_states(by_role.get(key, {}))
-            codes = approvals.get(key)
-            if codes:
-                work |= Q(pending__code__in=sorted(codes)) & ~Q(pending__by=user.pk)
+            for mechanism, codes in approvals.get(key, {}).items():
+                work |= Q(mechanism=mechanism, pending__code__in=sorted(codes)) & ~Q(pending__by=user.pk)
             if flag(grant.role, "reads_everything"):
                 scope = Q()
             elif flag(grant.role, "acts_for_self_only"):
