@@ -67,6 +67,9 @@ class TransitionDef(Strict):
     name: str = Field(min_length=1)
     from_: list[Code] = Field(alias="from", min_length=1)
     to: Code | None = None  # None: the state does not change (催办, 延期, 标记)
+    # Back to the state the case was in before the current one, read from its history (解除封控: the
+    # case resumes where the cordon found it). Written instead of `to`.
+    to_previous: bool = False
     roles: list[str] = Field(min_length=1)
     only_if: Condition | None = None
     opinion: bool = False
@@ -74,7 +77,9 @@ class TransitionDef(Strict):
     fields: list[Code] = []
     require: list[Requirement] = []
     sets: list[CoreAttr] = []
-    assign: Literal["unit", "enforcement_unit"] | None = None
+    # unit: any unit; enforcement_unit: one that may take part in 联合执法; discipline_unit: a 纪检监察
+    # body (检举控告类 petitions go nowhere else).
+    assign: Literal["unit", "enforcement_unit", "discipline_unit"] | None = None
     clears_unit: bool = False
     # 派单 with 协办 units: the transition takes `params.co_units` (unit codes) besides the lead unit.
     co_units: bool = False
@@ -90,6 +95,9 @@ class TransitionDef(Strict):
     after_due: bool = False
     # The most an `extend` may add, all approved extensions of this transition on the case together.
     extend_max: str | None = None
+    # Only within this time after the case entered its current state (退单 within 2 工作时 of 派单),
+    # counted by the business clock.
+    within: str | None = None
     # Form-field values the transition itself records (回访满意 sets 满意度 to satisfied).
     set_fields: dict[str, str | int | bool] = {}
     # At most once per case (群众评价: a reporter rates the answer once).
@@ -99,6 +107,11 @@ class TransitionDef(Strict):
     # Whose 待办 the transition is: the roles the state waits for. None: every role of the transition;
     # [] for exceptions and oversight (封控, 挂账, 转执法) that nobody's work list should hold.
     waiting_for: list[str] | None = None
+
+    @property
+    def moves(self) -> bool:
+        """Whether the transition changes the state (to a named state or back to the previous one)."""
+        return self.to is not None or self.to_previous
 
 
 class Limit(Strict):
@@ -193,10 +206,26 @@ class MechanismDef(Strict):
     public: PublicRules = PublicRules()
 
 
+class TransitionOverride(Strict):
+    """The numbers of one transition a rule pack may change (only those the mechanism writes)."""
+
+    within: str | None = None
+    extend_max: str | None = None
+
+
+class IntakeOverride(Strict):
+    """Photos a report must carry where the pack applies: on the channels listed (None: every channel)."""
+
+    photos: Count
+    channels: list[Code] | None = None
+
+
 class PackOverride(Strict):
     time_limits: list[Limit] = []
     supervision: list[Supervision] = []
     kpi: KpiRules | None = None
+    transitions: dict[Code, TransitionOverride] = {}
+    intake: IntakeOverride | None = None
 
 
 class PackDef(Strict):
