@@ -67,9 +67,6 @@ class TransitionDef(Strict):
     name: str = Field(min_length=1)
     from_: list[Code] = Field(alias="from", min_length=1)
     to: Code | None = None  # None: the state does not change (催办, 延期, 标记)
-    # Back to the state the case was in before the current one, read from its history (解除封控: the
-    # case resumes where the cordon found it). Written instead of `to`.
-    to_previous: bool = False
     roles: list[str] = Field(min_length=1)
     only_if: Condition | None = None
     opinion: bool = False
@@ -81,6 +78,9 @@ class TransitionDef(Strict):
     # body (检举控告类 petitions go nowhere else).
     assign: Literal["unit", "enforcement_unit", "discipline_unit"] | None = None
     clears_unit: bool = False
+    # Back to the state the case was in before the current one, read from its history (解除封控: the
+    # case resumes where the cordon found it). Written instead of `to`.
+    to_previous: bool = False
     # 派单 with 协办 units: the transition takes `params.co_units` (unit codes) besides the lead unit.
     co_units: bool = False
     # 并单: the case is merged into the master case named by `params.master`; both histories are kept.
