@@ -26,6 +26,7 @@ from .effects import check_co_units, check_master, copy_to_merged, record_merge,
 from .models import Attachment, Case
 from .parties import hand_over, join_enforcement, one_level_above, parties_of, with_parties
 from .recording import Recorder, diff, snapshot
+from .rules import check_condition_met, check_window, condition_met, target_state, unit_kind_error
 from .schedule import apply_deadline
 
 
@@ -55,6 +56,8 @@ class TransitionPlan:
     master: Case | None = None
     # The role and node the person acts through (None for a plan re-checked at approval).
     acting: Acting | None = None
+    # The state the transition leads to (`to`, or the previous state for `to_previous`); None: stays.
+    target: str | None = None
 
 
 def get_case(user: User, case_id: int | str, action: str = "view", *, for_update: bool = False) -> Case:
@@ -96,7 +99,7 @@ def available_transitions(user: User, case: Case) -> list[tuple[TransitionDef, s
         role = pick_role(user, case, t.roles)
         if role is None:
             continue
-        if not matches(t.only_if, case.grade, case.category, case.channel):
+        if not condition_met(mech, t, case, None):
             continue
         if t.approval and case.pending:
             continue
@@ -138,8 +141,7 @@ def check_transition(user: User, case: Case, req: TransitionRequest, now=None) -
     acting = acting_for(user, case, t.roles)
     if acting is None:
         raise forbidden("role_not_allowed", f"您的岗位不能执行「{t.name}」")
-    if not matches(t.only_if, case.grade, case.category, case.channel):
-        raise conflict("condition_not_met", f"本案件不满足「{t.name}」的条件")
+    check_condition_met(mech, case, t, req.params)
     if t.approval and case.pending:
         raise conflict("approval_pending", f"已有待审批的申请「{case.pending.get('name', '')}」，请等待审批")
     if t.before_due and case.due_at is not None and now > case.due_at:
@@ -148,6 +150,7 @@ def check_transition(user: User, case: Case, req: TransitionRequest, now=None) -
         raise conflict("deadline_not_reached", f"「{t.name}」须在期限届满后办理，现未届满")
     if t.once and already_taken(case, t.code):
         raise conflict("already_taken", f"「{t.name}」只能办理一次，本案件已办理过")
+    check_window(mech, case, t, now)
     if t.distinct_from and last_actor_of(case, t.distinct_from) == user.pk:
         raise forbidden("same_person", f"「{t.name}」须由办理上一环节以外的人员办理")
     plan = check_content(mech, case, t, acting.spec, req, user)
@@ -188,9 +191,10 @@ def check_content(
         )
     errors += missing_fields(mech.fields, data, need_fields)
     plan = TransitionPlan(mech, case, t, role, opinion, data, files)
+    plan.target = target_state(mech, case, t, errors)
     params = req.params or {}
     if t.assign:
-        plan.unit = check_unit(params.get("unit"), t.assign == "enforcement_unit", errors)
+        plan.unit = check_unit(params.get("unit"), t.assign, errors)
         if t.assign_above and plan.unit is not None:
             check_level_above(case, plan.unit, errors)
     for attr in t.sets:
@@ -218,15 +222,16 @@ def check_content(
     return plan
 
 
-def check_unit(code: Any, enforcement: bool, errors: list[FieldError]) -> Unit | None:
+def check_unit(code: Any, assign: str | None, errors: list[FieldError]) -> Unit | None:
+    """The unit named by `params.unit`, of the kind the transition's `assign` asks for."""
     if not code:
         errors.append(FieldError("params.unit", "required", "请选择责任单位"))
         return None
     unit = Unit.objects.filter(code=str(code)).first()
     if unit is None:
         errors.append(FieldError("params.unit", "unknown_unit", f"没有编码为 {code} 的单位"))
-    elif enforcement and not unit.enforcement:
-        errors.append(FieldError("params.unit", "not_enforcement_unit", f"{unit.name}不是联合执法单位"))
+    elif (problem := unit_kind_error(unit, assign)) is not None:
+        errors.append(problem)
     return unit
 
 
@@ -259,9 +264,10 @@ def check_extension(
     if extend_by.amount <= 0:
         errors.append(FieldError("params.extend_by", "invalid_duration", "延期时长须大于零"))
         return None
-    if t is not None and t.extend_max:
+    cap = get_mechanism(case.mechanism).transition_rule(t, "extend_max", case.division.path) if t else None
+    if t is not None and cap:
         try:
-            problem = extension_over_cap(case, t, extend_by)
+            problem = extension_over_cap(case, t, extend_by, cap)
         except ClockError as exc:
             errors.append(FieldError("params.extend_by", exc.code, exc.message))
             return None
@@ -271,13 +277,14 @@ def check_extension(
     return extend_by
 
 
-def extension_over_cap(case: Case, t: TransitionDef, extend_by: Duration) -> str | None:
+def extension_over_cap(case: Case, t: TransitionDef, extend_by: Duration, cap_text: str) -> str | None:
     """Why `extend_by`, with the extensions this transition already made on the case, exceeds `extend_max`.
 
     The extensions are laid end to end from the current deadline and compared with the cap laid from the
     same point, so a request in another unit than the cap (10 工作日 against 30 天) is measured fairly.
+    `cap_text`: the cap for the case's division (the mechanism's `extend_max` or its rule pack's).
     """
-    clock, cap = get_clock(), Duration.parse(t.extend_max)
+    clock, cap = get_clock(), Duration.parse(cap_text)
     done = [
         Duration.parse(row.changes["extend_by"][1])
         for row in case.transitions.filter(code=t.code, kind__in=["transition", "approve"]).order_by("seq")
@@ -310,23 +317,23 @@ def execute(
     case.data = plan.data
     for attr, value in plan.sets.items():
         setattr(case, attr, value)
-    if plan.unit is not None and t.assign == "unit":
+    if plan.unit is not None and t.assigns_lead:
         case.unit, case.person = plan.unit, None
     if t.clears_unit:
         case.unit, case.person = None, None
     if plan.master is not None:
         case.merged_into = plan.master
     # A move to another state makes a waiting request lapse; 催办 and 监督标记 (no `to`) leave it waiting.
-    lapsed = case.pending if (case.pending and t.to is not None and kind == "transition") else None
+    lapsed = case.pending if (case.pending and t.moves and kind == "transition") else None
     if kind == "approve" or lapsed:
         case.pending = None
-    apply_deadline(plan.mech, case, t.to or case.state, t.deadline, now, plan.extend_by)
+    apply_deadline(plan.mech, case, plan.target or case.state, t.deadline, now, plan.extend_by)
     if case.state_kind == "closed" and case.closed_at is None:
         case.closed_at = now
     changes = diff(before, snapshot(case))
     if plan.extend_by is not None:
         changes["extend_by"] = [None, str(plan.extend_by)]
-    if t.assign == "unit" and plan.unit is not None:
+    if t.assigns_lead and plan.unit is not None:
         changes.update(hand_over(case, plan.unit, plan.acting, now))
     elif t.clears_unit:
         changes.update(hand_over(case, None, None, now))

@@ -146,14 +146,26 @@ def check_create_case(user: User, data: CaseInput) -> CreatePlan:
     errors += missing_fields(mech.fields, cleaned, [f.name for f in d.fields if f.required])
     files, file_errors = usable_attachments(user, None, data.attachments)
     errors += file_errors
-    if d.intake.photos and sum(a.content_type.startswith("image/") for a in files) < d.intake.photos:
-        errors.append(FieldError("attachments", "photos_required", f"上报须附至少 {d.intake.photos} 张照片"))
+    errors += intake_photo_errors(mech, division, channel, files, data.extra)
     if errors:
         raise invalid(errors)
     taken = Case.objects.filter(mechanism=mech.code, external_id=data.external_id).exclude(external_id="")
     if data.external_id and taken.exists():  # the exclude lets the planner use the partial unique index
         raise conflict("duplicate_external_id", f"外部编号 {data.external_id} 已有对应案件")
     return CreatePlan(mech, division, role, channel, grade, {**cleaned, **data.extra}, lat, lon, files, unit)
+
+
+def intake_photo_errors(
+    mech: Mechanism, division: Division, channel: str, files: list[Attachment], extra: dict[str, Any]
+) -> list[FieldError]:
+    """The "before" photos a report must carry: the mechanism's `intake.photos`, or its rule pack's for the
+    division and channel. An outside system's photo link (Open311 `media_url`) counts as one: the photo
+    is held there and the case keeps the link."""
+    need = mech.intake_photos(channel, division.path)
+    have = sum(a.content_type.startswith("image/") for a in files) + bool((extra or {}).get("media_url"))
+    if need and have < need:
+        return [FieldError("attachments", "photos_required", f"上报须附至少 {need} 张现场照片")]
+    return []
 
 
 def next_number(mech: Mechanism, year: int) -> str:

@@ -189,7 +189,9 @@ def notice_context(case: Case, notice: Notice, row: Transition) -> dict[str, Any
         ctx.update(
             handling_limit=period(limit("handling")),
             handling_due=cn_date(row.due_at),
-            extend_max=period(Duration.parse(extend.extend_max)) if extend and extend.extend_max else "",
+            extend_max=period(Duration.parse(cap))
+            if extend and (cap := mech.transition_rule(extend, "extend_max", case.division.path))
+            else "",
         )
     elif notice.kind == "non_acceptance":
         ctx.update(

@@ -15,12 +15,13 @@ from django.db import transaction
 from taizhang.clock.calendar import ClockError
 from taizhang.clock.now import now as clock_now
 from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid
-from taizhang.mechanisms.registry import get_mechanism, matches
+from taizhang.mechanisms.registry import get_mechanism
 from taizhang.org.roles import SYSTEM
 
 from .actions import TransitionPlan, TransitionRequest, check_content, execute, finish_effects
 from .models import Case
 from .recording import Recorder
+from .rules import check_condition_met, check_window
 
 
 def check_system_transition(case: Case, req: TransitionRequest, now: datetime) -> TransitionPlan:
@@ -37,14 +38,14 @@ def check_system_transition(case: Case, req: TransitionRequest, now: datetime) -
         raise forbidden("role_not_allowed", f"机制未允许系统执行「{t.name}」")
     if t.approval or t.merge or req.attachments:
         raise forbidden("role_not_allowed", f"「{t.name}」须由人员办理")
-    if not matches(t.only_if, case.grade, case.category, case.channel):
-        raise conflict("condition_not_met", f"本案件不满足「{t.name}」的条件")
+    check_condition_met(mech, case, t, req.params)
     if case.pending:
         raise conflict("approval_pending", f"已有待审批的申请「{case.pending.get('name', '')}」，请等待审批")
     if t.before_due and case.due_at is not None and now > case.due_at:
         raise conflict("deadline_passed", f"「{t.name}」须在截止时间前提出，现已超期")
     if t.after_due and case.due_at is not None and now <= case.due_at:
         raise conflict("deadline_not_reached", f"「{t.name}」须在期限届满后办理，现未届满")
+    check_window(mech, case, t, now)
     return check_content(mech, case, t, SYSTEM, req, None)
 
 

@@ -32,7 +32,7 @@ def states_by_role() -> dict[tuple[str, str | None], dict[str, set[str]]]:
     out: dict[tuple[str, str | None], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for mech in get_registry().mechanisms.values():
         for t in mech.transitions.values():
-            if t.to is None:
+            if not t.moves:
                 continue
             for spec in t.roles if t.waiting_for is None else t.waiting_for:
                 out[split(spec)][mech.code].update(t.from_)

@@ -35,6 +35,8 @@ PLOT_WEIGHTS = {
     "accepted": 3,
     "invalid": 4,
     "reopened": 2,
+    "referred": 1,
+    "guided": 1,
 }
 VARIANT_ODDS = {
     "returned": 0.06,
@@ -51,6 +53,8 @@ QUALITY = (("good", 70), ("partial", 15), ("poor", 15))
 AGES = {
     "accepted": (0.02, 0.25),
     "invalid": (0.1, 88),
+    "referred": (0.1, 88),
+    "guided": (0.1, 88),
     "direct": (0.3, 88),
     "dispatched": (0.1, 2.5),
     "return_review": (0.2, 1.5),
@@ -96,6 +100,8 @@ OPENING: tuple[Plan, ...] = (
     _p("closed", "late_sign"),
     _p("closed", "late_reply", quality="partial"),
     _p("handling"),
+    _p("referred"),
+    _p("guided"),
 )
 OPENING_AGES = {
     "handling": (12, 18),
@@ -250,6 +256,8 @@ def cast_demand(i: int, rng: random.Random, org: Org, cast: Cast, end: datetime)
         story.wrong_handler = cast.one(Role.HANDLER, story.wrong_unit.code)
     if plan.plot == "invalid":
         story.invalid = rng.choice(cat.INVALID)
+    if plan.plot in ("referred", "guided"):
+        story.outcome = rng.choice(cat.REFERRALS if plan.plot == "referred" else cat.GUIDED)
     if plan.plot == "replied":
         story.answer_by = end - timedelta(hours=1)
     return story
@@ -261,7 +269,9 @@ def repeats(
     """Neighbours calling about the master's problem within days; the first is often (with `merge`,
     always) merged into the master."""
     out: list[DemandStory] = []
-    merge_first = master.plot not in ("accepted", "invalid", "direct") and (merge or rng.random() < 0.7)
+    merge_first = master.plot not in ("accepted", "invalid", "direct", "referred", "guided") and (
+        merge or rng.random() < 0.7
+    )
     offsets = sorted(rng.uniform(0.1, 3.0) for _ in range(min(room, rng.randint(1, 4))))
     for j, offset in enumerate(offsets):
         start = master.start + timedelta(days=offset)
@@ -325,7 +335,7 @@ def cast_demands(count: int, seed: int, org: Org, cast: Cast, end: datetime) -> 
         rng = random.Random(f"{seed}-demand-{i}")
         story = cast_demand(i, rng, org, cast, end)
         stories.append(story)
-        hot = story.demand.hot and story.plot not in ("invalid", "accepted")
+        hot = story.demand.hot and story.plot not in ("invalid", "accepted", "referred", "guided")
         if hot and (i == 0 or rng.random() < HOT_ODDS):
             stories += repeats(story, rng, cast, end, count - len(stories), merge=i == 0)
         i += 1

@@ -137,3 +137,88 @@ INVALID: tuple[tuple[str, str, str], ...] = (
         "来电人未反映具体诉求，无法形成工单",
     ),
 )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A call closed at 受理 without dispatch: handed to 110/119/120, or guided to a legal channel."""
+
+    transition: str  # refer_emergency or guide_legal
+    topic: str
+    category: str
+    title: str
+    description: str
+    fields: tuple[tuple[str, str], ...]  # the transition's form fields
+    opinion: str = ""
+
+
+REFERRALS: tuple[Outcome, ...] = (
+    Outcome(
+        "refer_emergency",
+        "城乡建设",
+        "help",
+        "小区地下车库内有车辆冒烟",
+        "来电人称小区地下车库一辆电动汽车正在冒烟，有焦糊味。",
+        (
+            ("emergency_service", "fire"),
+            (
+                "caller_told",
+                "已三方通话转119，请来电人立即远离车辆、疏散周边人员，在安全位置等候消防救援人员。",
+            ),
+        ),
+    ),
+    Outcome(
+        "refer_emergency",
+        "卫生计生",
+        "help",
+        "路边有老人摔倒不能起身",
+        "来电人称路边一位老人摔倒后无法起身，意识清醒但腿部疼痛。",
+        (
+            ("emergency_service", "ambulance"),
+            ("caller_told", "已转120急救中心，请来电人不要随意搬动老人，保持电话畅通，等候救护车。"),
+        ),
+    ),
+    Outcome(
+        "refer_emergency",
+        "城乡建设",
+        "report",
+        "有人在小区内打架斗殴",
+        "来电人称小区广场有多人打架，有人受伤。",
+        (
+            ("emergency_service", "police"),
+            ("caller_told", "已转110指挥中心处置，请来电人注意自身安全，不要靠近。"),
+        ),
+    ),
+)
+GUIDED: tuple[Outcome, ...] = (
+    Outcome(
+        "guide_legal",
+        "劳动和社会保障",
+        "complaint",
+        "被公司辞退要求经济补偿",
+        "来电人称被所在公司无故辞退，公司拒绝支付经济补偿，要求政府责令公司赔偿。",
+        (
+            ("legal_channel", "arbitration"),
+            (
+                "caller_told",
+                "已告知属于劳动争议，可携带劳动合同和工资记录向潞州区劳动人事争议仲裁委员会申请仲裁，并告知地址和电话。",
+            ),
+        ),
+        "属于劳动争议，依法应通过劳动仲裁解决",
+    ),
+    Outcome(
+        "guide_legal",
+        "城乡建设",
+        "complaint",
+        "对房屋征收补偿决定不服",
+        "来电人对区政府作出的房屋征收补偿决定不服，要求12345改变补偿决定。",
+        (
+            ("legal_channel", "reconsideration"),
+            (
+                "caller_told",
+                "已告知可自知道补偿决定之日起60日内申请行政复议，或6个月内提起行政诉讼，并告知复议机关受理地点。",
+            ),
+        ),
+        "对行政决定不服，应通过行政复议或行政诉讼解决",
+    ),
+)

@@ -1,6 +1,7 @@
 """12345 demand histories: each story files one demand and takes it as far as its plot goes.
 
-Plots (the state a story ends in): accepted, invalid, merged (a repeat call merged into an open
+Plots (the state a story ends in): accepted, invalid, referred (转110/119/120), guided (引导诉讼、复议、
+仲裁或信访), merged (a repeat call merged into an open
 master), direct (a 咨询 answered at once by the call taker, then 回访), dispatched, return_review,
 handling, replied, reopened (回访不满意 → 重办, still open) and closed. Variants: returned (退单 →
 改派), refused (退单 → 驳回), co (协办 units give their part), extend (延期, usually approved), late_sign
@@ -19,6 +20,8 @@ from django.utils import timezone
 
 from taizhang.cases.create import CaseInput, do_create_case
 from taizhang.cases.models import Case
+from taizhang.clock.clock import Duration, get_clock
+from taizhang.mechanisms.registry import get_mechanism
 from taizhang.org.models import Unit, User
 
 from . import demand_catalog as cat
@@ -69,6 +72,7 @@ class DemandStory(Timeline):
     wrong_unit: Unit | None = None
     wrong_handler: User | None = None
     invalid: tuple[str, str, str] | None = None
+    outcome: cat.Outcome | None = None  # 转110/119/120 or 引导法定途径 at 受理
     master: DemandStory | None = None  # the earlier call a repeat is merged into
     hold_days: float = 0.0  # a master is not answered before this many days (its repeats arrive first)
     answer_by: datetime | None = None  # a story that is to end 待回访 answers before the demo's "now"
@@ -84,6 +88,8 @@ class DemandStory(Timeline):
 
     @property
     def title(self) -> str:
+        if self.outcome:
+            return self.outcome.title
         return self.invalid[0] if self.invalid else self.fill(self.demand.title)
 
     def reply_text(self) -> str:
@@ -105,13 +111,17 @@ class DemandStory(Timeline):
     def create(self) -> None:
         opener = self.rng.choice(cat.OPENERS[self.channel]).format(caller=self.text["caller"])
         body = self.invalid[1] if self.invalid else self.fill(self.demand.description)
+        category = self.invalid_category() if self.invalid else self.demand.category
+        topic = "" if self.invalid else self.demand.topic
+        if self.outcome:
+            body, category, topic = self.outcome.description, self.outcome.category, self.outcome.topic
         street = self.place.street.name
         data = CaseInput(
             mechanism="demand",
             title=self.title,
             description=opener + body,
             division=self.place.grid.code,
-            category=self.invalid_category() if self.invalid else self.demand.category,
+            category=category,
             grade=self.grade,
             channel=self.channel,
             address=f"潞州区{street}{self.text['addr']}" if self.located else "",
@@ -120,7 +130,7 @@ class DemandStory(Timeline):
             fields={
                 "caller_name": self.text["caller"],
                 "caller_phone": self.text["phone"],
-                "topic": "" if self.invalid else self.demand.topic,
+                "topic": topic,
             },
         )
         self.case, _ = do_create_case(self.reporter, data)
@@ -133,6 +143,17 @@ class DemandStory(Timeline):
         moment = self.now + timedelta(hours=self.rng.uniform(lo, hi))
         snapped = self.snap(moment)
         return snapped if snapped - self.now < timedelta(hours=limit) else moment
+
+    def return_moment(self) -> datetime:
+        """When the unit asks for 退单 after the 派单 just made: within the locality's window (`within`)."""
+        moment = self.within(0.5, 8, 23)
+        mech = get_mechanism("demand")
+        window = mech.transition_rule(mech.transitions["return"], "within", self.case.division.path)
+        if window:
+            end = get_clock().add(self.now, Duration.parse(window))
+            if moment > end:
+                moment = self.now + (end - self.now) * self.rng.uniform(0.2, 0.9)
+        return moment
 
     def master_open(self) -> Case | None:
         """The master case if a repeat can still be merged into it now."""
@@ -153,6 +174,9 @@ def play(s: DemandStory) -> Iterator[datetime]:
     yield s.soon(0.05, 0.3) if quick else s.soon(0.1, 1.2)
     if s.plot == "invalid":
         s.act(s.taker, "invalidate", opinion=s.invalid[2])
+        return
+    if s.outcome is not None:  # 转110/119/120, 引导法定途径: closed at 受理
+        s.act(s.taker, s.outcome.transition, opinion=s.outcome.opinion, fields=dict(s.outcome.fields))
         return
     if s.plot == "merged":
         master = s.master_open()
@@ -198,7 +222,7 @@ def dispatch(s: DemandStory) -> Iterator[datetime]:
             params={"unit": s.wrong_unit.code, "grade": grade, "category": category},
             opinion=opinion,
         )
-        yield s.within(0.5, 8, 23)
+        yield s.return_moment()
         reason = s.rng.choice(cat.RETURN_REASONS).format(right=s.unit.name)
         s.act(s.wrong_handler, "return", opinion=reason, fields={"return_reason": reason})
         yield s.office(0.3, 4)
@@ -210,7 +234,7 @@ def dispatch(s: DemandStory) -> Iterator[datetime]:
         opinion += "；" + cat.CO_OPINIONS.format(co="、".join(u.name for u in s.co_units))
     s.act(by, "dispatch", params=params, opinion=opinion)
     if "refused" in s.variants and s.wrong_unit is not None:
-        yield s.within(0.5, 8, 23)
+        yield s.return_moment()
         reason = s.rng.choice(cat.RETURN_REASONS).format(right=s.wrong_unit.name)
         s.act(s.handler, "return", opinion=reason, fields={"return_reason": reason})
         if s.plot == "return_review":

@@ -184,6 +184,9 @@ def play(s: PetitionStory) -> Iterator[datetime]:
         s.decide(s.leader, True, "同意延期30日，请书面告知信访人延期理由")
         return
     yield s.later(10, 18)
+    if p.category != "appeal":  # 建议意见类 and 检举控告类: the answer concludes the matter, no 复查 window
+        s.act(s.handler, "reply_final", fields={"decision": p.decision, "reply": s.fill(p.reply)})
+        return
     s.act(s.handler, "reply", fields={"decision": p.decision, "reply": s.fill(p.reply)})
     if s.plot == "replied":
         return
@@ -259,6 +262,9 @@ def cast_petitions(count: int, seed: int, org: Org, cast: Cast, end: datetime) -
         pool = DECLINED if plot.startswith("declined") else HANDLED
         if plot in ("reviewing", "review_replied", "final"):
             pool = tuple(p for p in pool if p.review_request) or pool
+        if plot in ("replied", "concluded_window", "declined_routed"):
+            # Only 申诉求决类 have a 复查 window; a 检举控告 goes to a 纪检监察机关 only, not to the body named.
+            pool = tuple(p for p in pool if p.category == "appeal") or pool
         petition = rng.choice(pool)
         place, text, _ = pick_place(rng, org, petition.where)
         text["caller"], text["phone"] = caller(rng)

@@ -182,7 +182,7 @@ def play(s: Story) -> Iterator[datetime]:
     if "extend" in s.variants:
         yield from extend(s)
     verifier, rectifier = s.verifier, s.handler
-    if s.plot == "enforcement" or ("enforce" in s.variants and s.enf_unit is not None):
+    if s.plot in ("enforcement", "suspended") or ("enforce" in s.variants and s.enf_unit is not None):
         yield s.days(1, 4)
         s.act(
             staff.dispatcher,
@@ -191,6 +191,19 @@ def play(s: Story) -> Iterator[datetime]:
             opinion=f"经多次督促，责任方拒不整改，提请{s.enf_unit.name}联合执法",
         )
         if s.plot == "enforcement":
+            return
+        if s.plot == "suspended":
+            yield s.days(1, 4)
+            s.act(
+                s.enf_handler,
+                "suspend",
+                opinion="经执法检查，隐患未消除前继续生产经营存在重大安全风险，依法责令停产停业整顿",
+                fields={
+                    "suspension_measure": "suspend_production",
+                    "suspension_basis": hz.basis or "《中华人民共和国安全生产法》第七十条",
+                    "suspension_scope": f"{s.case.address}涉及隐患的生产经营场所",
+                },
+            )
             return
         yield s.days(2, 8)
         s.act(

@@ -24,7 +24,7 @@ from .schema import (
     Supervision,
     TransitionDef,
 )
-from .validate import validate_mechanism, validate_pack
+from .validate import entries_of, validate_mechanism, validate_pack
 from .yamlfile import LinedData, read_lined_yaml
 
 
@@ -75,6 +75,28 @@ class Mechanism:
 
     def transitions_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.definition.transitions if state in t.from_]
+
+    def entries_of(self, state: str) -> list[str]:
+        """The other states a named transition leads from into `state` (where `to_previous` may return)."""
+        return entries_of(self.definition, state)
+
+    def transition_rule(self, t: TransitionDef, key: str, division_path: str) -> str | None:
+        """A transition's number (`within`, `extend_max`) for a division: the deepest pack that sets it,
+        else the mechanism's."""
+        for pack in self._packs_for(division_path):
+            override = pack.mechanisms[self.code].transitions.get(t.code)
+            if override is not None and getattr(override, key) is not None:
+                return getattr(override, key)
+        return getattr(t, key)
+
+    def intake_photos(self, channel: str, division_path: str) -> int:
+        """How many photos a report on this channel must carry here: the deepest pack whose intake rule
+        covers the channel, else the mechanism's `intake.photos`."""
+        for pack in self._packs_for(division_path):
+            rule = pack.mechanisms[self.code].intake
+            if rule is not None and (rule.channels is None or channel in rule.channels):
+                return rule.photos
+        return self.definition.intake.photos
 
     def choice_name(self, kind: str, code: str) -> str:
         """The Chinese name of a category, grade or channel code."""
@@ -266,16 +288,27 @@ def pack_overlaps(pack: PackDef, lined: LinedData, claimed: dict[tuple, str]) ->
         rules = [("time_limits", i, item.state) for i, item in enumerate(override.time_limits)]
         rules += [("supervision", i, item.state) for i, item in enumerate(override.supervision)]
         rules += [("kpi", None, None)] if override.kpi is not None else []
+        rules += [("transitions", None, t) for t in override.transitions]
+        rules += [("intake", None, None)] if override.intake is not None else []
         for kind, i, state in rules:
             for division in pack.divisions:
                 key = (code, division, kind, state)
                 other = claimed.get(key)
                 if other is not None and key not in mine:
-                    what = f"状态 '{state}' " if state else ("" if kind == "kpi" else "所有状态")
-                    label = {"time_limits": "时限", "supervision": "催办督办", "kpi": "考核规则"}[kind]
+                    what = f"状态 '{state}' " if state else ("" if kind in ("kpi", "intake") else "所有状态")
+                    if kind == "transitions":
+                        what = f"流转 '{state}' "
+                    label = {
+                        "time_limits": "时限",
+                        "supervision": "催办督办",
+                        "kpi": "考核规则",
+                        "transitions": "时限数值",
+                        "intake": "上报照片要求",
+                    }[kind]
+                    where = (kind, state) if kind == "transitions" else (kind,) if i is None else (kind, i)
                     problems.append(
                         lined.problem(
-                            ("mechanisms", code, kind) if i is None else ("mechanisms", code, kind, i),
+                            ("mechanisms", code, *where),
                             f"与规则包 {other} 都为区划 '{division}' 设置了{what}的{label}，无法确定以哪个为准",
                         )
                     )

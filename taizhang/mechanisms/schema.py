@@ -105,12 +105,16 @@ class TransitionDef(Strict):
     fields: list[Code] = []
     require: list[Requirement] = []
     sets: list[CoreAttr] = []
-    # `unit`: a new lead unit (the one before keeps read access as an earlier lead); `enforcement_unit`:
-    # an enforcement party joins (联合执法) and the lead unit stays responsible.
-    assign: Literal["unit", "enforcement_unit"] | None = None
+    # `unit`: a new lead unit (the one before keeps read access as an earlier lead); `discipline_unit`: a
+    # new lead that must be a 纪检监察 body (检举控告类 petitions go nowhere else); `enforcement_unit`: an
+    # enforcement party joins (联合执法) and the lead unit stays responsible.
+    assign: Literal["unit", "enforcement_unit", "discipline_unit"] | None = None
     # The new lead unit must be the body one level above the current one (复查, 复核: 信访工作条例).
     assign_above: bool = False
     clears_unit: bool = False
+    # Back to the state the case was in before the current one, read from its history (解除封控: the
+    # case resumes where the cordon found it). Written instead of `to`.
+    to_previous: bool = False
     # 派单 with 协办 units: the transition takes `params.co_units` (unit codes) besides the lead unit.
     co_units: bool = False
     # 并单: the case is merged into the master case named by `params.master`; both histories are kept.
@@ -125,6 +129,9 @@ class TransitionDef(Strict):
     after_due: bool = False
     # The most an `extend` may add, all approved extensions of this transition on the case together.
     extend_max: str | None = None
+    # Only within this time after the case entered its current state (退单 within 2 工作时 of 派单),
+    # counted by the business clock.
+    within: str | None = None
     # Form-field values the transition itself records (回访满意 sets 满意度 to satisfied).
     set_fields: dict[str, str | int | bool] = {}
     # At most once per case (群众评价: a reporter rates the answer once).
@@ -134,6 +141,16 @@ class TransitionDef(Strict):
     # Whose 待办 the transition is: the roles the state waits for. None: every role of the transition;
     # [] for exceptions and oversight (封控, 挂账, 转执法) that nobody's work list should hold.
     waiting_for: list[RoleSpec] | None = None
+
+    @property
+    def assigns_lead(self) -> bool:
+        """Whether the transition hands the case to a new lead unit (交办, 派单, 转送 …)."""
+        return self.assign in ("unit", "discipline_unit")
+
+    @property
+    def moves(self) -> bool:
+        """Whether the transition changes the state (to a named state or back to the previous one)."""
+        return self.to is not None or self.to_previous
 
 
 class Limit(Strict):
@@ -241,10 +258,26 @@ class MechanismDef(Strict):
     parties: Parties = Parties()
 
 
+class TransitionOverride(Strict):
+    """The numbers of one transition a rule pack may change (only those the mechanism writes)."""
+
+    within: str | None = None
+    extend_max: str | None = None
+
+
+class IntakeOverride(Strict):
+    """Photos a report must carry where the pack applies: on the channels listed (None: every channel)."""
+
+    photos: Count
+    channels: list[Code] | None = None
+
+
 class PackOverride(Strict):
     time_limits: list[Limit] = []
     supervision: list[Supervision] = []
     kpi: KpiRules | None = None
+    transitions: dict[Code, TransitionOverride] = {}
+    intake: IntakeOverride | None = None
 
 
 class PackDef(Strict):

@@ -18,12 +18,22 @@ from taizhang.org.roles import REPORTER, SYSTEM
 
 from .errors import MechanismError, Problem
 from .roles import check_role_defs, check_spec, platform_roles, split_spec
-from .schema import Condition, KpiRules, Limit, MechanismDef, PackDef, RoleDef, Supervision
+from .schema import (
+    Condition,
+    IntakeOverride,
+    KpiRules,
+    Limit,
+    MechanismDef,
+    PackDef,
+    RoleDef,
+    Supervision,
+    TransitionOverride,
+)
 from .validate_public import check_public
 from .yamlfile import LinedData
 
 ATTR_LABEL = {"grade": "等级", "category": "类别", "channel": "渠道", "state": "状态"}
-DURATION_KEYS = {"limit", "after", "extend_max"}
+DURATION_KEYS = {"limit", "after", "extend_max", "within"}
 
 
 # -- shape --------------------------------------------------------------------------------------------
@@ -294,7 +304,7 @@ def check_role_flags(
     for i, t in enumerate(mech.transitions):
         for j, spec in enumerate(t.roles):
             role = known.get(split_spec(spec)[0])
-            if role is not None and role.flag_and_urge_only and (t.to is not None or t.approval):
+            if role is not None and role.flag_and_urge_only and (t.moves or t.approval):
                 problems.append(
                     lined.problem(
                         ("transitions", i, "roles", j),
@@ -475,6 +485,48 @@ def check_transitions(
                 lined.problem((*path, "clears_unit"), "不能既指派责任单位（assign）又清除责任单位")
             )
         check_deadline_mode(t, lined, path, states, problems)
+        check_to_previous(t, mech, lined, path, states, problems)
+        if t.within is not None:
+            check_duration(t.within, lined, (*path, "within"), problems, positive=True)
+
+
+def entries_of(mech: MechanismDef, state: str) -> list[str]:
+    """The states other than `state` from which a transition with a `to` enters it, in file order."""
+    out: list[str] = []
+    for t in mech.transitions:
+        if t.to == state:
+            out += [s for s in t.from_ if s != state and s not in out]
+    return out
+
+
+def check_to_previous(
+    t: Any, mech: MechanismDef, lined: LinedData, path: tuple, states: dict, problems: list[Problem]
+) -> None:
+    """`to_previous` returns to the state before the current one: there must be more than one such state
+    (else `to` says it), and the case must always have one (not the state a report starts in)."""
+    if not t.to_previous:
+        return
+    if t.to is not None:
+        problems.append(lined.problem((*path, "to"), "to_previous（返回上一状态）与 to 不能同时设置"))
+        return
+    for j, src in enumerate(t.from_):
+        if src not in states:
+            continue
+        entries = entries_of(mech, src)
+        if src == mech.intake.initial:
+            problems.append(
+                lined.problem(
+                    (*path, "from", j), f"案件上报即处于状态 '{src}'，没有上一状态，不能从此 to_previous"
+                )
+            )
+        elif len(entries) < 2:
+            only = f"只能从 '{entries[0]}' 进入" if entries else "没有其他状态的流转进入"
+            problems.append(
+                lined.problem(
+                    (*path, "from", j),
+                    f"状态 '{src}' {only}，返回上一状态无需 to_previous，请直接写 to",
+                )
+            )
 
 
 def check_deadline_mode(t: Any, lined: LinedData, path: tuple, states: dict, problems: list[Problem]) -> None:
@@ -491,9 +543,9 @@ def check_deadline_mode(t: Any, lined: LinedData, path: tuple, states: dict, pro
                 (*path, "after_due"), "不能既要求截止前提出（before_due）又要求截止后办理（after_due）"
             )
         )
-    if t.deadline == "extend" and t.to is not None:
+    if t.deadline == "extend" and t.moves:
         problems.append(lined.problem((*path, "deadline"), "延期（extend）不能同时改变状态"))
-    elif t.to is None and t.deadline in ("restart", "resume"):
+    elif not t.moves and t.deadline in ("restart", "resume"):
         problems.append(
             lined.problem(
                 (*path, "deadline"),
@@ -518,6 +570,9 @@ def check_graph(mech: MechanismDef, lined: LinedData) -> list[Problem]:
         if t.to is not None:
             for src in t.from_:
                 edges[src].add(t.to)
+        elif t.to_previous:
+            for src in t.from_:
+                edges[src].update(entries_of(mech, src))
     reached = reachable(edges, {mech.intake.initial})
     reverse: dict[str, set[str]] = {s.code: set() for s in mech.states}
     for src, targets in edges.items():
@@ -550,6 +605,52 @@ def reachable(edges: dict[str, set[str]], start: set[str]) -> set[str]:
 # -- rule pack ----------------------------------------------------------------------------------------
 
 
+def check_transition_overrides(
+    overrides: dict[str, TransitionOverride],
+    mech: MechanismDef,
+    lined: LinedData,
+    base: tuple,
+    problems: list[Problem],
+) -> None:
+    """A pack changes a transition's `within` or `extend_max` only where the mechanism writes one: the
+    rule itself (a window, a cap) belongs to the mechanism, the figure to the locality."""
+    transitions = {t.code: t for t in mech.transitions}
+    for code, override in overrides.items():
+        t = transitions.get(code)
+        if t is None:
+            known = "、".join(transitions)
+            problems.append(lined.problem((*base, code), f"未知的流转 '{code}'（可用：{known}）"))
+            continue
+        if override.within is None and override.extend_max is None:
+            problems.append(lined.problem((*base, code), "没有覆盖任何内容（within 和 extend_max 都为空）"))
+        for key in ("within", "extend_max"):
+            value = getattr(override, key)
+            if value is None:
+                continue
+            if getattr(t, key) is None:
+                problems.append(
+                    lined.problem(
+                        (*base, code, key),
+                        f"机制 {mech.code} 的流转 '{code}' 没有 {key}，规则包只能修改机制已有的数值",
+                    )
+                )
+                continue
+            check_duration(value, lined, (*base, code, key), problems, positive=True)
+
+
+def check_intake_override(
+    intake: IntakeOverride | None, mech: MechanismDef, lined: LinedData, base: tuple, problems: list[Problem]
+) -> None:
+    if intake is None:
+        return
+    channels = {c.code for c in mech.channels}
+    for i, channel in enumerate(intake.channels or []):
+        if channel not in channels:
+            problems.append(lined.problem((*base, "channels", i), unknown("channel", channel, channels)))
+    if intake.channels is not None and not intake.channels:
+        problems.append(lined.problem((*base, "channels"), "不能为空（不写 channels 即适用于所有渠道）"))
+
+
 def validate_pack(
     lined: LinedData, mechanisms: dict[str, MechanismDef], broken: frozenset[str] | set[str] = frozenset()
 ) -> PackDef:
@@ -577,12 +678,19 @@ def validate_pack(
             known = "、".join(sorted(mechanisms)) or "无"
             problems.append(lined.problem(("mechanisms", code), f"未知的机制 '{code}'（已加载：{known}）"))
             continue
-        if not override.time_limits and not override.supervision and override.kpi is None:
+        if not (override.time_limits or override.supervision or override.transitions) and (
+            override.kpi is None and override.intake is None
+        ):
             problems.append(
                 lined.problem(
-                    ("mechanisms", code), "没有覆盖任何内容（time_limits、supervision 和 kpi 都为空）"
+                    ("mechanisms", code),
+                    "没有覆盖任何内容（time_limits、supervision、kpi、transitions 和 intake 都为空）",
                 )
             )
+        check_transition_overrides(
+            override.transitions, mech, lined, ("mechanisms", code, "transitions"), problems
+        )
+        check_intake_override(override.intake, mech, lined, ("mechanisms", code, "intake"), problems)
         check_limits(override.time_limits, mech, lined, ("mechanisms", code, "time_limits"), problems)
         check_supervision(override.supervision, mech, lined, ("mechanisms", code, "supervision"), problems)
         # Without the mechanism's own rules a pack's are all there is: then it must write every key.

@@ -47,8 +47,8 @@ class DivisionAdmin(admin.ModelAdmin):
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ["tree_name", "code", "kind", "parent", "division", "enforcement"]
-    list_filter = ["kind", "enforcement"]
+    list_display = ["tree_name", "code", "kind", "parent", "division", "enforcement", "discipline"]
+    list_filter = ["kind", "enforcement", "discipline"]
     search_fields = ["name", "code"]
     autocomplete_fields = ["parent", "division"]
     list_select_related = ["parent", "division"]

@@ -93,6 +93,8 @@ class Unit(TreeNode):
         Division, verbose_name="所在区划", on_delete=models.PROTECT, related_name="units"
     )
     enforcement = models.BooleanField("可联合执法", default=False)
+    # 纪检监察机关 (纪委监委 and its 派驻机构): the only bodies a 检举控告类 petition may be transferred to.
+    discipline = models.BooleanField("纪检监察机关", default=False)
 
     class Meta:
         verbose_name = "单位"

@@ -516,8 +516,8 @@ def test_detail_has_history_in_order_with_hashes(api, world, photo):
     "persona,expected",
     [
         ("dispatcher", {"cordon", "refuse", "urge"}),
-        ("leader", {"cordon", "refuse", "urge"}),
-        ("handler", {"cordon", "rectified", "extend", "refuse", "park"}),
+        ("leader", {"cordon", "refuse", "urge", "suspend"}),
+        ("handler", {"cordon", "rectified", "extend", "refuse", "park", "suspend"}),
         ("grid_worker", {"cordon"}),
         ("verifier", set()),
         ("inspector", {"urge", "flag"}),
@@ -540,9 +540,10 @@ def test_actions_of_a_fresh_report(api, world):
         "register",
         "reject",
         "fix_on_spot",
+        "cordon",  # 封控撤离 from the report itself (issue #13)
     }
     gw = {a["code"]: a for a in api["grid_worker"].get(f"/cases/{case.number}").json()["actions"]}
-    assert set(gw) == {"fix_on_spot"} and gw["fix_on_spot"]["photos"] == 1
+    assert set(gw) == {"fix_on_spot", "cordon"} and gw["fix_on_spot"]["photos"] == 1
     assert api["inspector"].get(f"/cases/{case.number}").json()["actions"][0]["code"] == "flag"
 
 
@@ -556,7 +557,7 @@ def test_pending_request_hides_the_approval_actions(api, world):
     to_rectifying(world, case)
     act(world.handler, case, "extend", params={"extend_by": "2 工作日"})
     actions = {a["code"] for a in api["handler"].get(f"/cases/{case.number}").json()["actions"]}
-    assert actions == {"cordon", "rectified", "refuse"}
+    assert actions == {"cordon", "rectified", "refuse", "suspend"}
 
 
 def test_unknown_refs_are_404(api, world):

@@ -47,6 +47,9 @@ FULL = {
         "cordon": "警戒线",
         "park_reason": "资金未到位",
         "enforcement_basis": "安全生产法",
+        "suspension_measure": "stop_use",
+        "suspension_basis": "安全生产法第七十条",
+        "suspension_scope": "储罐区",
     },
 }
 
@@ -85,11 +88,16 @@ def valid_path(case: Case) -> None:
     """Every row continues from where the previous one left the case, along a declared edge."""
     rows = list(case.transitions.order_by("seq"))
     assert rows[0].kind == "create" and rows[0].to_state == MECH.definition.intake.initial
+    came_from: dict[str, str] = {}  # state -> the state the case was in before it last entered it
     for prev, row in zip(rows, rows[1:], strict=False):
         assert row.from_state == prev.to_state, (prev.seq, row.seq)
         if row.kind in ("transition", "approve"):
             t = MECH.transitions[row.code]
-            assert row.from_state in t.from_ and row.to_state == (t.to or row.from_state)
+            # to_previous (解除封控, 解除停产停业): back to where the case was before it entered the state.
+            target = came_from.get(row.from_state) if t.to_previous else (t.to or row.from_state)
+            assert row.from_state in t.from_ and row.to_state == target, (row.seq, row.code)
+            if row.to_state != row.from_state:
+                came_from[row.to_state] = row.from_state
         else:
             assert row.to_state == row.from_state
     assert rows[-1].to_state == case.state

@@ -32,7 +32,7 @@ def waits_in_python(user, case) -> bool:
     mech = get_mechanism(case.mechanism)
     for t, spec in available_transitions(user, case):
         waiting = t.roles if t.waiting_for is None else t.waiting_for
-        if t.to is not None and spec in waiting:
+        if t.moves and spec in waiting:
             return True
     pending = case.pending
     if pending and pending["by"] != user.pk:

@@ -390,10 +390,10 @@ PACK_CASES = [
     (
         "pack-overrides-more-than-numbers",
         "    time_limits:",
-        "    transitions: []\n    time_limits:",
-        "transitions",
-        "mechanisms.demo.transitions",
-        "未知的键 'transitions'（可用：time_limits、supervision、kpi）",
+        "    states: []\n    time_limits:",
+        "states",
+        "mechanisms.demo.states",
+        "未知的键 'states'（可用：time_limits、supervision、kpi、transitions、intake）",
     ),
     (
         "typo-in-override",

@@ -73,9 +73,9 @@ def verifying(world, photo):
 def test_actions_shown_per_persona_on_a_reported_case(client, world):
     case = report(world)
     expected = {
-        "grid_worker": ["fix_on_spot"],
-        "dispatcher": ["register", "reject", "fix_on_spot"],
-        "leader": ["register", "reject"],
+        "grid_worker": ["fix_on_spot", "cordon"],  # 封控撤离 from the report itself (issue #13)
+        "dispatcher": ["register", "reject", "fix_on_spot", "cordon"],
+        "leader": ["register", "reject", "cordon"],
         "inspector": ["flag"],
         "verifier": [],  # the street's verifier sees the street's cases; nothing to verify yet
     }
@@ -96,7 +96,7 @@ def test_actions_follow_the_case_through_its_states(client, world, photo):
     assert view(client, world.other_handler, case).status_code == 404
     act(world.handler, case, "sign")
     response = view(client, world.handler, case)
-    assert codes(response) == ["cordon", "rectified", "extend", "refuse", "park"]
+    assert codes(response) == ["cordon", "rectified", "extend", "refuse", "suspend", "park"]
     assert "您当前没有可办理的操作" in view(client, world.verifier, case).content.decode()
     act(world.handler, case, "rectified", attachments=[photo(world.handler)])
     assert codes(view(client, world.verifier, case)) == ["pass", "rework"]

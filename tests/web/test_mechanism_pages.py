@@ -48,7 +48,16 @@ def test_the_page_draws_every_state_and_every_state_change(client, world):
     assert set(re.findall(r'data-state="(\w+)"', svg)) == set(mech.states)
     drawn = set(re.findall(r'data-from="(\w+)" data-to="(\w+)"', svg))
     expected = {(f, t.to) for t in mech.definition.transitions if t.to for f in t.from_ if f != t.to}
+    # to_previous (解除封控, 解除停产停业): an edge back to each state the case may have come from.
+    expected |= {
+        (f, p)
+        for t in mech.definition.transitions
+        if t.to_previous
+        for f in t.from_
+        for p in mech.entries_of(f)
+    }
     assert drawn == expected
+    assert ("controlled", "reported") in drawn and ("suspended", "enforcement") in drawn
     assert ("verifying", "rectifying") in drawn  # 返工 goes back
     for name in ("立案", "交办", "签收", "复核通过并销号", "复核不通过返工", "退回"):
         assert f">{name}<" in svg
@@ -66,7 +75,8 @@ def test_the_transitions_table(client, world):
     assert sign.limit.startswith("重新计时：7 自然日")
     assert any("须经领导（监督方）、派遣员审批（延期审批）" == r for r in rows["extend"].requirements)
     assert "核查员（监督方）" in rows["pass"].roles
-    assert rows["extend"].to == "（状态不变）" and rows["extend"].limit == "延长时限"
+    assert rows["extend"].to == "（状态不变）" and rows["extend"].limit == "延长时限，累计不超过20 工作日"
+    assert rows["lift_cordon"].to == "返回上一状态（待立案、待交办、整改中）"
     assert "不得由办理「整改完成」、「执法完成」的同一人操作" in rows["pass"].requirements
     assert "仅限等级为一般隐患" in rows["fix_on_spot"].requirements
     assert "须上传照片至少 1 张" in rows["fix_on_spot"].requirements

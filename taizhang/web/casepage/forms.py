@@ -110,14 +110,17 @@ class Choices:
         path = case.division.path
         if marker in path:  # the district's own units (check_unit would take any; these are the useful ones)
             qs = qs.filter(division__path__startswith=path[: path.index(marker) + len(marker)])
-        return cls(list(qs.only("code", "name", "kind", "depth", "enforcement")))
+        return cls(list(qs.only("code", "name", "kind", "depth", "enforcement", "discipline")))
 
-    def unit_groups(self, enforcement: bool) -> list[tuple[str, list[tuple[str, str]]]]:
+    def unit_groups(self, assign: str | None) -> list[tuple[str, list[tuple[str, str]]]]:
+        """The units a transition's `assign` accepts (联合执法 units, 纪检监察 bodies, any), by kind."""
         kinds = dict(Unit.Kind.choices)
         groups: dict[str, list[tuple[str, str]]] = {}
         top = min((u.depth for u in self.units), default=0)
         for u in self.units:
-            if enforcement and not u.enforcement:
+            if (assign == "enforcement_unit" and not u.enforcement) or (
+                assign == "discipline_unit" and not u.discipline
+            ):
                 continue
             indent = "　" * (u.depth - top)
             groups.setdefault(kinds.get(u.kind, u.kind), []).append((u.code, indent + u.name))
@@ -135,6 +138,11 @@ def field_widget(f: FieldDef, value: Any, required: bool) -> Widget:
         help=f.help,
         max_length=f.max_length,
     )
+
+
+def extend_cap(mech: Mechanism, case: Case, t: TransitionDef) -> str:
+    """The cap of an extension where the case is (the rule pack's, else the mechanism's), as written."""
+    return mech.transition_rule(t, "extend_max", case.division.path) or ""
 
 
 def build_form(
@@ -163,15 +171,16 @@ def build_form(
 
     widgets = form.widgets
     if t.assign:
-        enforcement = t.assign == "enforcement_unit"
+        special = t.assign != "unit"
+        label = {"enforcement_unit": _("执法单位"), "discipline_unit": _("纪检监察机关")}.get(t.assign)
         widgets.append(
             Widget(
                 name="params.unit",
-                label=_("执法单位") if enforcement else _("责任单位"),
+                label=label or _("责任单位"),
                 kind="unit",
                 required=True,
-                value=value("params.unit", "" if enforcement else suggested_unit(case)),
-                groups=choices.unit_groups(enforcement),
+                value=value("params.unit", "" if special else suggested_unit(case)),
+                groups=choices.unit_groups(t.assign),
             )
         )
     if t.co_units:
@@ -183,7 +192,7 @@ def build_form(
                 value=posted.getlist("params.co_units")
                 if posted is not None
                 else [u.code for u in case.co_units.all()],
-                groups=choices.unit_groups(False),
+                groups=choices.unit_groups(None),
                 help=_("可多选；主办单位不能同时协办"),
             )
         )
@@ -222,7 +231,7 @@ def build_form(
                 value=value("params.extend_by"),
                 choices=[(u, u) for u in EXTEND_UNITS],
                 extra=unit,
-                help=_("最多可延长{cap}").format(cap=t.extend_max) if t.extend_max else "",
+                help=_("最多可延长{cap}").format(cap=cap) if (cap := extend_cap(mech, case, t)) else "",
             )
         )
     data = case.data or {}

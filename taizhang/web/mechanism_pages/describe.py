@@ -83,6 +83,8 @@ def requirements(mech: Mechanism, t: TransitionDef) -> list[str]:
         out.append(_("指定责任单位"))
     elif t.assign == "enforcement_unit":
         out.append(_("指定联合执法单位"))
+    elif t.assign == "discipline_unit":
+        out.append(_("指定纪检监察机关"))
     if t.co_units:
         out.append(_("可指定协办单位"))
     if t.clears_unit:
@@ -103,6 +105,8 @@ def requirements(mech: Mechanism, t: TransitionDef) -> list[str]:
         out.append(_("须在截止前提出"))
     if t.after_due:
         out.append(_("须待期限届满后操作"))
+    if t.within:
+        out.append(_("须在进入本状态后%(within)s内操作") % {"within": t.within})
     for name, value in t.set_fields.items():
         field = mech.fields.get(name)
         label = field.label if field else name
@@ -141,6 +145,8 @@ def deadline_text(mech: Mechanism, t: TransitionDef) -> str:
     if t.deadline == "resume":
         return _("恢复停表前剩余时限")
     target = t.to or ""
+    if t.to_previous:
+        return _("返回上一状态，重新计时")
     if target and mech.states[target].kind == "closed":
         return _("办结，停止计时")
     limits = state_limits(mech, target) if target else []
@@ -158,13 +164,21 @@ def transition_rows(mech: Mechanism) -> list[TransitionRow]:
                 name=t.name,
                 roles=join(role_label(r) for r in t.roles),
                 from_=join(mech.state_name(s) for s in t.from_),
-                to=mech.state_name(t.to) if t.to else _("（状态不变）"),
+                to=to_text(mech, t),
                 requirements=requirements(mech, t),
                 limit=deadline_text(mech, t),
                 public=t.public,
             )
         )
     return rows
+
+
+def to_text(mech: Mechanism, t: TransitionDef) -> str:
+    """The state a transition leads to, as the table shows it."""
+    if t.to_previous:
+        names = join(mech.state_name(s) for src in t.from_ for s in mech.entries_of(src))
+        return _("返回上一状态（%(states)s）") % {"states": names}
+    return mech.state_name(t.to) if t.to else _("（状态不变）")
 
 
 def state_rows(mech: Mechanism) -> list[dict]:

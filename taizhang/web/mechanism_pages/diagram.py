@@ -105,14 +105,14 @@ def state_edges(mech: Mechanism) -> list[Edge]:
     """One edge per (from, to) pair of states, naming every transition that takes it."""
     edges: dict[tuple[str, str], Edge] = {}
     for t in mech.definition.transitions:
-        if t.to is None:
-            continue
         for source in t.from_:
-            if source == t.to:
-                continue
-            edge = edges.setdefault((source, t.to), Edge(source, t.to))
-            edge.codes.append(t.code)
-            edge.names.append(t.name)
+            # `to_previous`: an edge back to each state the case may have come from.
+            for target in mech.entries_of(source) if t.to_previous else [t.to] if t.to else []:
+                if source == target:
+                    continue
+                edge = edges.setdefault((source, target), Edge(source, target))
+                edge.codes.append(t.code)
+                edge.names.append(t.name)
     return list(edges.values())
 
 
