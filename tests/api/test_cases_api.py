@@ -455,7 +455,7 @@ def test_list_query_count_does_not_grow_with_cases(
     # the address's failed-token count + token + roles + the page + its parties (+ one per unit/division
     # code filtered on)
     assert many == 5 + ("unit" in params) + ("division" in params)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         api[persona].get("/cases", {"limit": 200, **params})
 
 
