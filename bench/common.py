@@ -321,7 +321,7 @@ def build_org() -> Org:
         grid_worker=person("wangge", "韩晓晴", "grid_worker", division=grid),
         dispatcher=person("paiqian", "贾文博", "dispatcher", division=street),
         handler=person("chuzhi", "牛志远", "handler", unit=safety),
-        verifier=person("hecha", "田慧敏", "verifier", unit=safety),
+        verifier=person("hecha", "田慧敏", "verifier", division=street),
         leader=person("lingdao", "常建国", "leader", division=district),
     )
 

@@ -24,7 +24,7 @@ from taizhang.text import normalise_data, normalise_text
 from .attachments import usable_attachments
 from .effects import check_co_units, check_master, copy_to_merged, record_merge, set_co_units
 from .models import Attachment, Case
-from .parties import hand_over, join_enforcement, one_level_above, parties_of, with_parties
+from .parties import hand_over, join_enforcement, one_level_above, parties_of, with_parties, with_party_rows
 from .recording import Recorder, diff, snapshot
 from .rules import check_condition_met, check_window, condition_met, target_state, unit_kind_error
 from .schedule import apply_deadline
@@ -62,11 +62,12 @@ class TransitionPlan:
 
 def get_case(user: User, case_id: int | str, action: str = "view", *, for_update: bool = False) -> Case:
     """A case by id or number through the permission-aware queryset; 404 when not visible."""
-    qs = (
-        Case.objects.for_user(user, action)
-        .select_related("division", "unit", "reporter")
-        .prefetch_related(with_parties())
-    )
+    qs = Case.objects.for_user(user, action).select_related("division", "unit", "reporter")
+    if action == "act":
+        # Acting needs only the party nodes: they come in the same statement (`with_party_rows`).
+        qs = with_party_rows(qs)
+    else:
+        qs = qs.prefetch_related(with_parties())  # a page shows the parties' names
     try:
         return qs.get(**case_lookup(case_id))
     except Case.DoesNotExist:

@@ -8,8 +8,7 @@ from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from taizhang.clock.calendar import ClockError
@@ -171,15 +170,27 @@ def intake_photo_errors(
 def next_number(mech: Mechanism, year: int) -> str:
     """YH-2026-000123: a per-mechanism, per-year sequence, safe under concurrent creation."""
     code = mech.code
-    updated = CaseSequence.objects.filter(mechanism=code, year=year).update(last=F("last") + 1)
-    if not updated:
+    last = bump_sequence(code, year)
+    if last is None:
         try:
             with transaction.atomic():
-                CaseSequence.objects.create(mechanism=code, year=year, last=1)
+                last = CaseSequence.objects.create(mechanism=code, year=year, last=1).last
         except IntegrityError:
-            CaseSequence.objects.filter(mechanism=code, year=year).update(last=F("last") + 1)
-    last = CaseSequence.objects.get(mechanism=code, year=year).last
+            last = bump_sequence(code, year)
     return f"{mech.definition.number_prefix}-{year}-{last:06d}"
+
+
+def bump_sequence(mechanism: str, year: int) -> int | None:
+    """The next number of the year's sequence in one statement (`UPDATE … RETURNING`, PostgreSQL and
+    SQLite ≥ 3.35 alike: the ORM's update returns only a row count); None when the year has none yet."""
+    table = connection.ops.quote_name(CaseSequence._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(
+            f'UPDATE {table} SET "last" = "last" + 1 WHERE "mechanism" = %s AND "year" = %s RETURNING "last"',
+            [mechanism, year],
+        )
+        row = cur.fetchone()
+    return row[0] if row else None
 
 
 def request_fingerprint(data: CaseInput) -> str:

@@ -6,23 +6,31 @@ Every change of a party is also written in the history row of the transition tha
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Prefetch, Q
+from django.db.models.expressions import RawSQL
 
 from taizhang.mechanisms.registry import Mechanism
 from taizhang.org.models import Division, Unit, User
 from taizhang.org.parties import CO, ENFORCEMENT, FORMER, LEAD, PLACE, SUPERVISOR, PartyNode, node_path
-from taizhang.org.scopes import Acting, reach_q, sees_everything
+from taizhang.org.scopes import Acting, memo_on_user, reach_q, sees_everything
 
 from .models import Case, CaseParty
 
 
 def parties_of(case: Case) -> list[PartyNode]:
-    """The case's parties (from a prefetch of `parties` when there is one; else one query, kept)."""
+    """The case's parties (read with the case by `with_party_rows` or `with_parties`, else one query), kept."""
     cached = getattr(case, "_party_nodes", None)
     if cached is None:
-        cached = [PartyNode(p.kind, p.path, p.division_id, p.unit_id) for p in case.parties.all()]
+        raw = case.__dict__.pop(PARTY_ROWS, None)
+        if raw is not None:
+            rows = json.loads(raw) if isinstance(raw, str) else raw
+            cached = [PartyNode(kind, path, division, unit) for kind, path, division, unit in rows or []]
+        else:
+            cached = [PartyNode(p.kind, p.path, p.division_id, p.unit_id) for p in case.parties.all()]
         case._party_nodes = cached
     return cached
 
@@ -37,8 +45,27 @@ def party_names(case: Case, kind: str) -> list[str]:
     return [str(p.division or p.unit) for p in case.parties.all() if p.kind == kind]
 
 
+PARTY_ROWS = "party_rows"
+
+
+def with_party_rows(qs):
+    """The cases with their party rows as one JSON column (`parties_of` reads it): a correlated
+    subquery in the same statement, where a prefetch would be a second query per fetch."""
+    table = connection.ops.quote_name(CaseParty._meta.db_table)
+    outer = f"{connection.ops.quote_name(Case._meta.db_table)}.{connection.ops.quote_name('id')}"
+    columns = "p.kind, p.path, p.division_id, p.unit_id"
+    if connection.vendor == "postgresql":
+        agg = f"SELECT json_agg(json_build_array({columns}) ORDER BY p.id)::text FROM {table} p"
+        sql = f"({agg} WHERE p.case_id = {outer})"
+    else:  # SQLite: json_group_array keeps the order of the inner query
+        inner = f"SELECT {columns} FROM {table} p WHERE p.case_id = {outer} ORDER BY p.id"
+        sql = f"(SELECT json_group_array(json_array(kind, path, division_id, unit_id)) FROM ({inner}))"
+    return qs.annotate(**{PARTY_ROWS: RawSQL(sql, ())})
+
+
 def forget_parties(case: Case) -> None:
     case.__dict__.pop("_party_nodes", None)
+    case.__dict__.pop(PARTY_ROWS, None)
     prefetched = getattr(case, "_prefetched_objects_cache", {})
     prefetched.pop("parties", None)
 
@@ -50,6 +77,10 @@ def visible_q(user: User) -> Q | None:
     """
     if user is None or not user.is_authenticated:
         return Q(pk__in=[])
+    return memo_on_user(user, "_taizhang_visible_q", lambda: build_visible_q(user))
+
+
+def build_visible_q(user: User) -> Q | None:
     if sees_everything(user):
         return None
     return Q(reporter=user) | Q(pk__in=CaseParty.objects.filter(reach_q(user)).values("case_id"))
@@ -104,47 +135,60 @@ def node_code(node: Division | Unit | None) -> str | None:
 
 def hand_over(case: Case, lead: Unit | None, acting: Acting | None, now: datetime) -> dict[str, list]:
     """A new lead unit (or none, 退回): the one before becomes an earlier lead, and the body the person
-    acted through becomes the supervising body. Returns the changes for the history row."""
+    acted through becomes the supervising body. Returns the changes for the history row.
+
+    Decided on the parties read with the case (the case row's compare-and-swap guards them): at most one
+    UPDATE to earlier parties and one INSERT of new rows.
+    """
     changes: dict[str, list] = {}
-    leads = CaseParty.objects.filter(case=case, kind=LEAD)
-    if lead is not None:
-        leads = leads.exclude(unit=lead)
-    leads.update(kind=FORMER)
+    nodes = parties_of(case)
+    demote = Q(kind=LEAD) if lead is None else Q(kind=LEAD) & ~Q(unit=lead)
+    must_demote = any(p.kind == LEAD and (lead is None or p.unit_id != lead.pk) for p in nodes)
     new_rows = []
-    if lead is not None and not CaseParty.objects.filter(case=case, kind=LEAD, unit=lead).exists():
+    if lead is not None and not any(p.kind == LEAD and p.unit_id == lead.pk for p in nodes):
         new_rows.append(row(case, LEAD, now, unit=lead))
     node = acting.node if acting is not None else None
     if lead is not None and node is not None:
-        before = (
-            CaseParty.objects.filter(case=case, kind=SUPERVISOR).select_related("division", "unit").first()
-        )
-        old = node_code(before.division or before.unit) if before else None
+        before = next((p for p in nodes if p.kind == SUPERVISOR), None)
         if before is None or before.path != node_path_of(node):
-            CaseParty.objects.filter(case=case, kind=SUPERVISOR).update(kind=FORMER)
+            demote |= Q(kind=SUPERVISOR)
+            must_demote = must_demote or before is not None
             new_rows.append(row(case, SUPERVISOR, now, **node_kwargs(node)))
-            changes["supervisor"] = [old, node.code]
-    CaseParty.objects.bulk_create(new_rows)
+            changes["supervisor"] = [code_of(before), node.code]
+    if must_demote:
+        CaseParty.objects.filter(demote, case=case).update(kind=FORMER)
+    if new_rows:
+        CaseParty.objects.bulk_create(new_rows)
     forget_parties(case)
     return changes
 
 
+def code_of(party: PartyNode | None) -> str | None:
+    """The code of a party's node: the last segment of its path ("d/CZS/LZQ/" -> "LZQ")."""
+    return party.path.rstrip("/").rsplit("/", 1)[-1] if party is not None else None
+
+
 def join_enforcement(case: Case, unit: Unit, now: datetime) -> dict[str, list]:
     """联合执法: the enforcement unit joins; an earlier enforcement unit keeps read access only."""
-    before = list(CaseParty.objects.filter(case=case, kind=ENFORCEMENT).select_related("unit"))
+    before = [p for p in parties_of(case) if p.kind == ENFORCEMENT]
     if any(p.unit_id == unit.pk for p in before):
         return {}
-    CaseParty.objects.filter(case=case, kind=ENFORCEMENT).update(kind=FORMER)
+    if before:
+        CaseParty.objects.filter(case=case, kind=ENFORCEMENT).update(kind=FORMER)
     CaseParty.objects.create(case=case, kind=ENFORCEMENT, unit=unit, path=node_path(unit=unit), since=now)
     forget_parties(case)
-    return {"enforcement_unit": [before[-1].unit.code if before else None, unit.code]}
+    return {"enforcement_unit": [code_of(before[-1]) if before else None, unit.code]}
 
 
 def set_co_parties(case: Case, units: list[Unit], now: datetime) -> None:
     """协办 units as parties: those dropped keep read access as earlier units."""
     keep = {u.pk for u in units}
-    CaseParty.objects.filter(case=case, kind=CO).exclude(unit_id__in=keep).update(kind=FORMER)
-    have = set(CaseParty.objects.filter(case=case, kind=CO).values_list("unit_id", flat=True))
-    CaseParty.objects.bulk_create([row(case, CO, now, unit=u) for u in units if u.pk not in have])
+    have = {p.unit_id for p in parties_of(case) if p.kind == CO}
+    if have - keep:
+        CaseParty.objects.filter(case=case, kind=CO).exclude(unit_id__in=keep).update(kind=FORMER)
+    fresh = [row(case, CO, now, unit=u) for u in units if u.pk not in have]
+    if fresh:
+        CaseParty.objects.bulk_create(fresh)
     forget_parties(case)
 
 

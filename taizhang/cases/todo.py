@@ -17,7 +17,7 @@ from taizhang.mechanisms.registry import get_registry
 from taizhang.org.models import User
 from taizhang.org.parties import SUPERVISOR, WORKING_PARTIES, node_path
 from taizhang.org.roles import REPORTER
-from taizhang.org.scopes import Grant, default_party, flag, grant_party_q, grants_of
+from taizhang.org.scopes import Grant, default_party, flag, grant_party_q, grants_of, memo_on_user
 
 from .models import CaseParty
 
@@ -76,6 +76,10 @@ def todo_q(user: User) -> Q:
     """Cases waiting for the person's action (combine with `Case.objects.for_user(user, "act")`)."""
     if user is None or not user.is_authenticated:
         return Q(pk__in=[])
+    return memo_on_user(user, "_taizhang_todo_q", lambda: build_todo_q(user))
+
+
+def build_todo_q(user: User) -> Q:
     by_role = states_by_role()
     approvals = approvals_by_role()
     q = Q(pk__in=[])

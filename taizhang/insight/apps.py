@@ -24,7 +24,7 @@ def index_new_case(sender, instance, created: bool, raw: bool = False, **kwargs)
 
     try:
         with transaction.atomic():
-            index_cases([instance])
+            index_cases([instance], fresh=True)
     except Exception:
         log.exception("similar-case index failed for case %s", instance.pk)
 

@@ -22,9 +22,11 @@ def group_new_case(sender, instance, created: bool, raw: bool = False, **kwargs)
     """Put a new demand in its hot spot (after the similarity index, which is connected first)."""
     if not created or raw:
         return
-    from .hotspot_index import add_case
+    from .hotspot_index import add_case, hotspot_rules
 
     try:
+        if instance.mechanism not in hotspot_rules(instance.region).mechanisms:
+            return  # not grouped here (hazard reports): no savepoint for nothing
         with transaction.atomic():
             add_case(instance)
     except Exception:

@@ -82,13 +82,18 @@ def index_terms(words: dict[str, int], found: Iterable[str]) -> list[str]:
 # --------------------------------------------------------------------------------------------- index
 
 
-def index_cases(cases: Iterable[Case], batch: int = 5000) -> int:
+def index_cases(cases: Iterable[Case], batch: int = 5000, fresh: bool = False) -> int:
     """Index cases for the matcher (idempotent: a case already indexed is skipped); returns how many.
 
-    Three statements per call whatever the number of cases (more only past `batch` postings).
+    Three statements per call whatever the number of cases (more only past `batch` postings). `fresh`:
+    the cases were inserted just now, so none can be indexed yet and that is not looked up.
     """
     cases = [c for c in cases if c.pk is not None]
-    done = set(CaseTokens.objects.filter(case__in=[c.pk for c in cases]).values_list("case_id", flat=True))
+    done: set[int] = set()
+    if not fresh:
+        done = set(
+            CaseTokens.objects.filter(case__in=[c.pk for c in cases]).values_list("case_id", flat=True)
+        )
     rows, postings, counts = [], [], {}
     for case in cases:
         if case.pk in done:

@@ -62,9 +62,28 @@ def grants_of(user: User) -> list[Grant]:
     return grants
 
 
+# What is derived from a person's roles and kept on the user object with them (one request's life):
+# the visibility and to-do filters are built once, not again for every case a request fetches.
+DERIVED = ("_taizhang_visible_q", "_taizhang_todo_q")
+
+
 def forget_grants(user: User) -> None:
-    """Drop the cached roles after memberships change."""
-    user.__dict__.pop("_taizhang_grants", None)
+    """Drop the cached roles (and the filters built from them) after memberships change."""
+    for name in ("_taizhang_grants", *DERIVED):
+        user.__dict__.pop(name, None)
+
+
+def memo_on_user(user: User, name: str, build):
+    """`build()` once per user object (per request), kept beside the grants it derives from: it is built
+    again whenever the grants list is another one (reloaded, or set by hand as the monthly report does)."""
+    if user is None:
+        return build()
+    grants = grants_of(user)
+    kept = user.__dict__.get(name)
+    if kept is None or kept[0] is not grants:
+        kept = (grants, build())
+        user.__dict__[name] = kept
+    return kept[1]
 
 
 def flag(role: str, name: str) -> bool:
