@@ -23,7 +23,8 @@ TEST_MECHANISM = HERE / "matrix_river.yaml"
 DIVISION_NODES = {"grid": "grid", "street": "street", "out": "other_grid"}
 # `bureau`: the district's safety bureau, an earlier lead of one sample and the lead of another (a department
 # of the district, which supervises that one: it may not supervise its own work); `office`: a department of
-# the street, which acts as the street's supervising body.
+# the street, a unit of its own: it is no party of the street's cases (only the street's own roles act for
+# the street).
 UNIT_NODES = {
     "lead": "enterprise",
     "enforcement": "enforcement_bureau",
@@ -32,7 +33,7 @@ UNIT_NODES = {
     "out": "workshop",  # a unit below the lead unit: a unit reaches the units below it, never those above
 }
 SELF_NODES = ("self", "out")
-IN_LABELS = {"grid", "street", "lead", "enforcement", "bureau", "office", "self"}
+IN_LABELS = {"grid", "street", "lead", "enforcement", "bureau", "self"}
 WORKING = ("lead", "co", "enforcement")
 
 
@@ -192,15 +193,13 @@ def party_rows(case) -> list:
 
 
 def node_reaches(node, row) -> bool:
-    """A division reaches parties in its subtree; a unit, itself and the units below; a department is
-    also its division's body as supervising party (roles.yaml: held_on)."""
+    """A division reaches parties in its subtree; a unit, itself and the units below (roles.yaml: held_on).
+    A department located at a division is a unit of its own, not the division's body."""
     from taizhang.org.models import Division
 
     if isinstance(node, Division):
         return row.division is not None and node in ancestors(row.division)
-    if row.unit is not None and node in ancestors(row.unit):
-        return True
-    return row.kind == "supervisor" and node.kind == "department" and row.division == node.division
+    return row.unit is not None and node in ancestors(row.unit)
 
 
 def works_on(node, rows) -> bool:
