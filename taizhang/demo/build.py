@@ -28,6 +28,7 @@ from taizhang.clock.now import pinned
 from taizhang.clock.worker import run_once
 from taizhang.errors import ActionError
 
+from .bodies import plan_body_accounts
 from .casting import cast_story
 from .demand_casting import cast_demands
 from .demand_org import build_hotline_units, plan_hotline_accounts
@@ -144,7 +145,8 @@ def build_demo(
         org = build_org()
         build_hotline_units(org)
         plan = plan_accounts(org)
-        cast = build_people(org, plan + plan_hotline_accounts(org, plan))
+        plan += plan_hotline_accounts(org, plan)
+        cast = build_people(org, plan + plan_body_accounts(org, plan))
         stories: list[Story] = [
             cast_story(i, random.Random(f"{seed}-{i}"), org, cast, end) for i in range(cases)
         ]

@@ -10,12 +10,13 @@ from django.utils import timezone
 
 from taizhang.org.roles import Role
 
+from .bodies import hazard_verifiers
 from .catalog import HAZARDS, Hazard
 from .geo import point_near
 from .org import Org, Place
 from .people import Cast
 from .places import ENTERPRISES, SHOPS, STREETS, Enterprise
-from .stories import Staff, Story
+from .stories import Staff, Story, district_supervises
 
 PLOT_WEIGHTS = {
     "closed": 42,
@@ -252,6 +253,10 @@ def cast_story(i: int, rng: random.Random, org: Org, cast: Cast, end: datetime) 
         inspector=cast.one(Role.INSPECTOR, "LZQ"),
     )
     key = hz.units[0] if rng.random() < 0.65 else rng.choice(hz.units)
+    enforced = plot == "enforcement" or "enforce" in variants
+    if enforced and key == hz.enforcer:
+        # 联合执法 brings in a bureau besides the unit that must rectify, never the same one.
+        key = next(k for k in hz.units if k != hz.enforcer)
     if key == "enterprise":
         unit = next(w for w in org.workshops(place.enterprise) if w.name == text["ws"])
     else:
@@ -277,7 +282,7 @@ def cast_story(i: int, rng: random.Random, org: Org, cast: Cast, end: datetime) 
         unit=unit,
         handler=handler,
         officer_handles=officer,
-        verifier=rng.choice(cast.up(org, Role.VERIFIER, unit)),
+        verifier=rng.choice(hazard_verifiers(org, cast, place.street, district_supervises(grade))),
         start=start_time(rng, lo, hi, WINDOWS[channel], end),
         text=text,
         lat=lat,
@@ -292,7 +297,6 @@ def cast_story(i: int, rng: random.Random, org: Org, cast: Cast, end: datetime) 
     if hz.enforcer:
         story.enf_unit = org.units[hz.enforcer]
         story.enf_handler = cast.one(Role.HANDLER, hz.enforcer, rng)
-        story.enf_verifier = cast.one(Role.VERIFIER, hz.enforcer)
     return story
 
 

@@ -2,8 +2,9 @@
 
 Demands go to the departments of every field (人社、教育、卫健 …), to the streets' offices (办事处 /
 镇人民政府), and to invented utility companies for 水电气热; petitions are reviewed (复查) by the
-district government and rechecked (复核) by the city's. Their accounts are planned after the hazard
-loop's, so the names of the accounts that existed before stay the same.
+body one level above the one that decided (the district government, built with the org tree) and
+rechecked (复核) by the one above that (the city's). Their accounts are planned after the hazard loop's,
+so the names of the accounts that existed before stay the same.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from taizhang.org.models import Unit, User
 from taizhang.org.roles import Role
 
 from .org import Org
-from .people import PREFIX, Account, Cast
-from .places import STREETS
+from .people import Account, Cast, extra_accounts
+from .places import CITY_GOVERNMENT, DISTRICT_GOVERNMENT, STREETS
 
 TAKER, HOTLINE_DISPATCHER = "12345热线受理员", "12345热线派单员"
 PETITION_REGISTRAR, PETITION_ROUTER = "区信访局登记接待员", "区信访局转送交办员"
@@ -27,23 +28,26 @@ class ExtraUnit:
     name: str
     division: str  # division code
     kind: str = "department"
+    parent: str | None = None  # unit code
+
+
+ZF = DISTRICT_GOVERNMENT[0]
 
 
 HOTLINE_DEPARTMENTS: tuple[ExtraUnit, ...] = (
-    ExtraUnit("LZQ-RSJ", "潞州区人力资源和社会保障局", "LZQ"),
-    ExtraUnit("LZQ-YBJ", "潞州区医疗保障局", "LZQ"),
-    ExtraUnit("LZQ-JYJ", "潞州区教育局", "LZQ"),
-    ExtraUnit("LZQ-WLJ", "潞州区文化和旅游局", "LZQ"),
+    ExtraUnit("LZQ-RSJ", "潞州区人力资源和社会保障局", "LZQ", parent=ZF),
+    ExtraUnit("LZQ-YBJ", "潞州区医疗保障局", "LZQ", parent=ZF),
+    ExtraUnit("LZQ-JYJ", "潞州区教育局", "LZQ", parent=ZF),
+    ExtraUnit("LZQ-WLJ", "潞州区文化和旅游局", "LZQ", parent=ZF),
+    # A branch of the city's bureau, not a district bureau: no unit above it in the district.
     ExtraUnit("LZQ-STJ", "长治市生态环境局潞州分局", "LZQ"),
-    ExtraUnit("LZQ-WJJ", "潞州区卫生健康局", "LZQ"),
+    ExtraUnit("LZQ-WJJ", "潞州区卫生健康局", "LZQ", parent=ZF),
     # Invented utility companies (no real company's name).
     ExtraUnit("QY-NSRL", "暖晟热力有限公司", "LZQ", "enterprise"),
     ExtraUnit("QY-HQGS", "汇泉供水有限公司", "LZQ", "enterprise"),
-    # 信访 复查 and 复核 bodies.
-    ExtraUnit("LZQ-ZFB", "潞州区人民政府办公室", "LZQ"),
-    ExtraUnit("CZS-ZFB", "长治市人民政府办公室", "CZS"),
 )
-REVIEW_UNIT, RECHECK_UNIT = "LZQ-ZFB", "CZS-ZFB"
+# 信访 复查 and 复核 bodies: the district's and the city's governments.
+REVIEW_UNIT, RECHECK_UNIT = DISTRICT_GOVERNMENT[0], CITY_GOVERNMENT[0]
 
 
 def street_office(code: str) -> str:
@@ -62,7 +66,11 @@ def build_hotline_units(org: Org) -> None:
     ]
     for extra in rows:
         org.units[extra.code] = Unit.objects.create(
-            code=extra.code, name=extra.name, kind=extra.kind, division=org.divisions[extra.division]
+            code=extra.code,
+            name=extra.name,
+            kind=extra.kind,
+            division=org.divisions[extra.division],
+            parent=org.units[extra.parent] if extra.parent else None,
         )
 
 
@@ -89,22 +97,10 @@ HOTLINE_ACCOUNTS: tuple[tuple[str, str, str, int], ...] = (
 
 def plan_hotline_accounts(org: Org, before: list[Account]) -> list[Account]:
     """The extra accounts, named after those in `before` (whose usernames they must not repeat)."""
-    taken: dict[tuple[str, str], int] = {}
-    for a in before:
-        if a.node:
-            taken[(a.role, a.node)] = taken.get((a.role, a.node), 0) + 1
     rows = list(HOTLINE_ACCOUNTS) + [
         (Role.HANDLER, street_office(s.code), "12345诉求办理员", 1) for s in STREETS
     ]
-    plan: list[Account] = []
-    for role, node, post, count in rows:
-        where = org.units[node].name if node in org.units else org.divisions[node].name
-        for _ in range(count):
-            n = taken.get((role, node), 0)
-            base = f"{PREFIX[Role(role)]}_{node.lower().replace('-', '_')}"
-            plan.append(Account(role, base if n == 0 else f"{base}{n + 1}", "", f"{where} · {post}", node))
-            taken[(role, node)] = n + 1
-    return plan
+    return extra_accounts(org, before, rows)
 
 
 def holders(cast: Cast, role: str, node: str, post: str) -> list[User]:

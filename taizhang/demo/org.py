@@ -6,7 +6,18 @@ from dataclasses import dataclass, field
 
 from taizhang.org.models import Division, Unit
 
-from .places import CITY, DEPARTMENTS, DISTRICT, ENTERPRISES, STREETS, Community, Enterprise, Street
+from .places import (
+    CITY,
+    CITY_GOVERNMENT,
+    DEPARTMENTS,
+    DISTRICT,
+    DISTRICT_GOVERNMENT,
+    ENTERPRISES,
+    STREETS,
+    Community,
+    Enterprise,
+    Street,
+)
 
 
 @dataclass
@@ -70,8 +81,11 @@ def build_org() -> Org:
             org.grids[code] = [
                 div(f"{code}-{i + 1:02d}", community.grid_name(i), "grid", c) for i in range(community.grids)
             ]
+    unit(*CITY_GOVERNMENT, "department", city)
+    government = unit(*DISTRICT_GOVERNMENT, "department", district)
     for dept in DEPARTMENTS:
-        unit(dept.code, dept.name, "department", district, enforcement=dept.enforcement)
+        parent = None if dept.vertical else government
+        unit(dept.code, dept.name, "department", district, parent=parent, enforcement=dept.enforcement)
     for street in STREETS:
         unit(street.office_code, street.office_name, "department", org.divisions[street.code])
     for ent in ENTERPRISES:

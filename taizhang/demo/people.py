@@ -256,6 +256,24 @@ def plan_accounts(org: Org) -> list[Account]:
     return plan
 
 
+def extra_accounts(org: Org, before: list[Account], rows: list[tuple[str, str, str, int]]) -> list[Account]:
+    """Accounts for (role, node, post, count) rows, planned after `before`: usernames continue the
+    `<role>_<node>` scheme (a second 派遣员 on 潞州区 is paiqian_lzq2), so none repeats one in `before`."""
+    taken: dict[tuple[str, str], int] = {}
+    for a in before:
+        if a.node:
+            taken[(a.role, a.node)] = taken.get((a.role, a.node), 0) + 1
+    plan: list[Account] = []
+    for role, node, post, count in rows:
+        where = org.units[node].name if node in org.units else org.divisions[node].name
+        for _ in range(count):
+            n = taken.get((role, node), 0)
+            base = f"{PREFIX[Role(role)]}_{node.lower().replace('-', '_')}"
+            plan.append(Account(role, base if n == 0 else f"{base}{n + 1}", "", f"{where} · {post}", node))
+            taken[(role, node)] = n + 1
+    return plan
+
+
 ADMIN_USERNAME = "admin"
 
 

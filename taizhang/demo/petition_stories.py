@@ -21,9 +21,10 @@ from taizhang.cases.models import Case
 from taizhang.org.models import Unit, User
 from taizhang.org.roles import Role
 
+from .bodies import body_above, deciding_leader
 from .casting import start_time, weighted
 from .demand_casting import caller, pick_place, unit_of
-from .demand_org import PETITION_REGISTRAR, PETITION_ROUTER, RECHECK_UNIT, REVIEW_UNIT, holders
+from .demand_org import PETITION_REGISTRAR, PETITION_ROUTER, holders
 from .org import Org, Place
 from .people import Cast
 from .petition_catalog import DECLINED, HANDLED, HEARING_RECORD, TRANSFER_OPINIONS, PetitionText
@@ -79,8 +80,10 @@ class PetitionStory(Timeline):
     bureau: Office  # the 信访局
     unit: Unit
     handler: User
-    leader: User  # the competent body's head: approves 延期
+    leader: User  # the competent body's own head: approves 延期 (leader@lead)
+    review_body: Unit  # one level above the competent body (复查)
     reviewer: User
+    recheck_body: Unit  # one level above the review body (复核)
     rechecker: User
     start: datetime
     pace: float = 1.0  # < 1 for a story that must get through 复查 and 复核 within the demo's 90 days
@@ -209,7 +212,12 @@ def play(s: PetitionStory) -> Iterator[datetime]:
         p.review_request or "信访人对处理意见不服，请求复查",
     )
     yield s.later(0.5, 2)
-    s.act(office.router, "assign_review", params={"unit": REVIEW_UNIT}, opinion="转潞州区人民政府复查")
+    s.act(
+        office.router,
+        "assign_review",
+        params={"unit": s.review_body.code},
+        opinion=f"转{s.review_body.name}复查",
+    )
     if s.plot == "reviewing":
         return
     yield s.later(10, 15)
@@ -225,7 +233,12 @@ def play(s: PetitionStory) -> Iterator[datetime]:
         p.recheck_request or "信访人对复查意见不服，请求复核",
     )
     yield s.later(0.5, 1.5)
-    s.act(office.router, "assign_recheck", params={"unit": RECHECK_UNIT}, opinion="报长治市人民政府复核")
+    s.act(
+        office.router,
+        "assign_recheck",
+        params={"unit": s.recheck_body.code},
+        opinion=f"报{s.recheck_body.name}复核",
+    )
     yield s.later(2, 4)
     day = timezone.localtime(s.now).date() + timedelta(days=3)
     s.act(
@@ -238,16 +251,6 @@ def play(s: PetitionStory) -> Iterator[datetime]:
         p.recheck_reply or "经复核，维持复查意见。本复核意见为最终意见，以同一事实和理由再次提出的不再受理。"
     )
     s.act(s.rechecker, "recheck_reply", fields={"recheck_result": "uphold", "recheck_reply": recheck})
-
-
-def leader_over(org: Org, cast: Cast, unit: Unit, place: Place) -> User:
-    """The competent body's head: a leader of the unit, else of the street, else of the district."""
-    leaders = cast.up(org, Role.LEADER, unit)
-    if leaders:
-        return leaders[0]
-    if unit.division_id == org.divisions[place.street.code].pk:
-        return cast.one(Role.LEADER, place.street.code)
-    return cast.one(Role.LEADER, "LZQ")
 
 
 def cast_petitions(count: int, seed: int, org: Org, cast: Cast, end: datetime) -> list[PetitionStory]:
@@ -274,6 +277,8 @@ def cast_petitions(count: int, seed: int, org: Org, cast: Cast, end: datetime) -
         if online:
             text["caller"] = reporter.display_name
         unit = unit_of(org, petition.unit, place)
+        review_body = body_above(org, unit)
+        recheck_body = body_above(org, review_body)
         lo, hi = AGES[plot]
         stories.append(
             PetitionStory(
@@ -287,9 +292,11 @@ def cast_petitions(count: int, seed: int, org: Org, cast: Cast, end: datetime) -
                 bureau=office,
                 unit=unit,
                 handler=cast.up(org, Role.HANDLER, unit)[0],
-                leader=leader_over(org, cast, unit, place),
-                reviewer=cast.one(Role.HANDLER, REVIEW_UNIT),
-                rechecker=cast.one(Role.HANDLER, RECHECK_UNIT),
+                leader=deciding_leader(org, cast, unit),
+                review_body=review_body,
+                reviewer=cast.one(Role.HANDLER, review_body.code),
+                recheck_body=recheck_body,
+                rechecker=cast.one(Role.HANDLER, recheck_body.code),
                 start=start_time(rng, lo, hi, (8, 17), end),
                 pace=0.7 if plot == "final" else 1.0,
             )

@@ -12,6 +12,11 @@ from dataclasses import dataclass
 
 CITY = ("CZS", "长治市")
 DISTRICT = ("LZQ", "潞州区")  # the luzhou rule pack applies to division code LZQ
+# The people's governments as units (codes kept from when they were the 政府办公室): the district's
+# bureaus are units under the district government, so that a 信访 复查 of a bureau's 处理意见 goes to the
+# body one level above it (区人民政府), and a 复核 to the city's (市人民政府, a department of the city).
+CITY_GOVERNMENT = ("CZS-ZFB", "长治市人民政府")
+DISTRICT_GOVERNMENT = ("LZQ-ZFB", "潞州区人民政府")
 NUMERALS = "一二三四五六七八九十"
 
 
@@ -148,12 +153,15 @@ class Department:
     code: str
     name: str
     enforcement: bool = False
+    vertical: bool = (
+        False  # led from above (消防救援 by the city's 支队), not a unit of the district government
+    )
 
 
 DEPARTMENTS: tuple[Department, ...] = (
     Department("LZQ-YJJ", "潞州区应急管理局"),
     Department("LZQ-ZJJ", "潞州区住房和城乡建设局"),
-    Department("LZQ-XFDD", "潞州区消防救援大队", enforcement=True),
+    Department("LZQ-XFDD", "潞州区消防救援大队", enforcement=True, vertical=True),
     Department("LZQ-SJJ", "潞州区市场监督管理局"),
     Department("LZQ-ZFJ", "潞州区综合行政执法局", enforcement=True),
     Department("LZQ-CGJ", "潞州区城市管理局"),

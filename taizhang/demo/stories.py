@@ -27,6 +27,11 @@ EXTEND_BY = {"general": "5 工作日", "larger": "10 工作日", "major": "15 �
 LATE_DAYS = {"general": (1, 6), "larger": (2, 9), "major": (3, 12)}
 
 
+def district_supervises(grade: str) -> bool:
+    """A 重大隐患 is handed over by the district's dispatcher: the district is its supervising body."""
+    return grade == "major"
+
+
 @dataclass
 class Staff:
     """The people of the case's street and of the district who register, assign, approve and supervise."""
@@ -53,7 +58,7 @@ class Story(Timeline):
     unit: Unit
     handler: User
     officer_handles: bool  # the handler is the enterprise's 安全员 (no handler role)
-    verifier: User
+    verifier: User  # of the supervising body (bodies.hazard_verifiers)
     start: datetime
     text: dict[str, str]
     lat: float
@@ -62,11 +67,24 @@ class Story(Timeline):
     wrong_handler: User | None = None
     enf_unit: Unit | None = None
     enf_handler: User | None = None
-    enf_verifier: User | None = None
     case: Case | None = None
 
     def steps(self) -> Iterator[datetime]:
         return play(self)
+
+    @property
+    def district_supervises(self) -> bool:
+        return district_supervises(self.grade)
+
+    @property
+    def supervising_leader(self) -> User:
+        """The leader of the supervising body, who approves 挂账 and extensions (leader@supervisor)."""
+        return self.staff.district_leader if self.district_supervises else self.staff.leader
+
+    @property
+    def supervising_dispatcher(self) -> User:
+        """The dispatcher who handed the hazard over (and may approve its extension)."""
+        return self.staff.district_dispatcher if self.district_supervises else self.staff.dispatcher
 
     # -- acting ----------------------------------------------------------------------------------------
 
@@ -142,7 +160,7 @@ def play(s: Story) -> Iterator[datetime]:
     )
     if s.plot == "registered":
         return
-    assigner = staff.district_dispatcher if urgent else staff.dispatcher
+    assigner = s.supervising_dispatcher
     yield s.soon(0.1, 1) if urgent else s.office(0.2, 2)
     if "returned" in s.variants and s.wrong_unit is not None:
         s.act(assigner, "assign", params={"unit": s.wrong_unit.code}, opinion="请按职责限期整改")
@@ -181,11 +199,10 @@ def play(s: Story) -> Iterator[datetime]:
             return
     if "extend" in s.variants:
         yield from extend(s)
-    verifier, rectifier = s.verifier, s.handler
     if s.plot in ("enforcement", "suspended") or ("enforce" in s.variants and s.enf_unit is not None):
         yield s.days(1, 4)
         s.act(
-            staff.dispatcher,
+            s.supervising_dispatcher,  # the body that handed it over asks for 联合执法
             "refuse",
             params={"unit": s.enf_unit.code},
             opinion=f"经多次督促，责任方拒不整改，提请{s.enf_unit.name}联合执法",
@@ -213,18 +230,19 @@ def play(s: Story) -> Iterator[datetime]:
             fields={"enforcement_basis": hz.basis},
             photos=1,
         )
-        verifier, rectifier = s.enf_verifier, s.enf_handler
     else:
         yield from rectify(s)
     if s.plot == "verifying":
         return
     yield s.office(2, 30, workday=True)
+    # 复核 by the supervising body; 返工 goes back to the unit that must rectify (after 联合执法 too: the
+    # enforcement bureau joined the case, the unit stays responsible).
     if "rework" in s.variants:
-        s.act(verifier, "rework", opinion=rng.choice(REWORK_REASONS))
+        s.act(s.verifier, "rework", opinion=rng.choice(REWORK_REASONS))
         yield s.days(1, 3)
-        s.act(rectifier, "rectified", opinion="已按复核意见返工，整改到位", photos=1)
+        s.act(s.handler, "rectified", opinion="已按复核意见返工，整改到位", photos=1)
         yield s.office(2, 24, workday=True)
-    s.act(verifier, "pass", opinion=rng.choice(PASS_OPINIONS))
+    s.act(s.verifier, "pass", opinion=rng.choice(PASS_OPINIONS))
 
 
 def rectify(s: Story) -> Iterator[datetime]:
@@ -245,7 +263,8 @@ def rectify(s: Story) -> Iterator[datetime]:
 
 
 def extend(s: Story) -> Iterator[datetime]:
-    """Ask for an extension a day or two before the deadline; usually approved."""
+    """Ask for an extension a day or two before the deadline; usually approved by the supervising body's
+    leader or dispatcher (leader@supervisor, dispatcher)."""
     due = s.case.due_at
     yield max(s.snap(due - timedelta(days=s.rng.uniform(1, 3)), workday=True), s.now + timedelta(hours=1))
     if s.now >= s.case.due_at:
@@ -253,7 +272,7 @@ def extend(s: Story) -> Iterator[datetime]:
     by = EXTEND_BY[s.grade]
     s.act(s.handler, "extend", opinion=s.rng.choice(EXTEND_REASONS), params={"extend_by": by})
     yield s.office(1, 20, workday=True)
-    approver = s.staff.leader if s.rng.random() < 0.6 else s.staff.dispatcher
+    approver = s.supervising_leader if s.rng.random() < 0.6 else s.supervising_dispatcher
     if s.rng.random() < 0.85:
         s.decide(approver, True, f"同意延期{Duration.parse(by)}，请按新时限完成整改")
     else:
@@ -261,13 +280,12 @@ def extend(s: Story) -> Iterator[datetime]:
 
 
 def park(s: Story) -> Iterator[datetime]:
-    """挂账 with a leader's approval; resumed later unless the plot ends parked."""
+    """挂账 with the supervising body's leader's approval; resumed later unless the plot ends parked."""
     yield s.days(1, 4)
     reason = s.hazard.park or "整改需纳入年度改造计划统一实施，短期内无法完成，已落实临时管控措施"
     s.act(s.handler, "park", opinion="申请挂账整改", fields={"park_reason": reason})
     yield s.office(1, 24, workday=True)
-    leader = s.staff.district_leader if s.grade == "major" else s.staff.leader
-    s.decide(leader, True, "同意挂账，责任单位每月报送管控情况，条件具备后立即恢复整改")
+    s.decide(s.supervising_leader, True, "同意挂账，责任单位每月报送管控情况，条件具备后立即恢复整改")
     if s.plot == "parked":
         return
     yield s.days(8, 20)

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from taizhang.cases.timers import do_fire_timers
 from taizhang.clock.clock import reset_clock
+from taizhang.mechanisms.registry import get_mechanism
 from tests.cases.helpers import act, report, to_rectifying
 
 
@@ -111,12 +112,12 @@ def test_mechanism_diagram(world, live_server, login, new_page, screenshot):
     expect(page).to_have_url(re.compile(r"/mechanisms/hazard/$"))
     svg = page.locator("svg.flow")
     expect(svg).to_be_visible()
-    expect(svg.locator("g.node")).to_have_count(10)
+    expect(svg.locator("g.node")).to_have_count(len(get_mechanism("hazard").states))
     expect(svg.locator("g.node[data-state=reported] text")).to_have_text("待立案")
     box = svg.locator("g.node[data-state=reported] rect").bounding_box()
     assert box and box["width"] > 60 and box["height"] > 30  # drawn, not collapsed
     expect(page.locator("#transitions tr[data-transition=sign]")).to_contain_text("处置人")
     screenshot(page, "mechanism-hazard")
     page.goto(f"{live_server.url}/mechanisms/demand/")
-    expect(page.locator("svg.flow g.node")).to_have_count(8)
+    expect(page.locator("svg.flow g.node")).to_have_count(len(get_mechanism("demand").states))
     screenshot(page, "mechanism-demand")

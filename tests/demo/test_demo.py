@@ -25,7 +25,8 @@ from taizhang.insight.kpi import KpiRequest, kpi_report
 from taizhang.intake.open311.locate import contains
 from taizhang.mechanisms.registry import get_mechanism
 from taizhang.org.models import Division, Membership, User
-from taizhang.org.roles import CO_HANDLER, Role
+from taizhang.org.roles import Role
+from tests.demo.bodies import check_hazard_bodies, check_petition_bodies
 
 # A fixed "now" keeps the test independent of the weekday and the holidays around the real date.
 NOW = datetime.fromisoformat("2026-11-20T10:00:00+08:00")
@@ -123,6 +124,11 @@ def test_demo_builds_a_whole_district(weekends):
             if r.kind == "transition" and r.code in ("fix_on_spot", "rectified", "enforced"):
                 assert any(a.content_type == "image/jpeg" for a in r.attachments.all())
     assert Attachment.objects.filter(transition__isnull=True).count() == 0  # every upload is in a record
+
+    # Parties (issue #13): the supervising body verifies and approves, both as a division (街道, 区) and
+    # through its department (街道应急办, 区应急管理局); 联合执法 leaves the unit responsible.
+    verified_by = check_hazard_bodies(cases, rows)
+    assert verified_by["Division"] and not verified_by["Unit"], verified_by
 
     audit = io.StringIO()
     call_command("audit", "verify", stdout=audit)
@@ -265,6 +271,7 @@ def test_demo_builds_demands_and_petitions(weekends):
         ("timer", "escalate"),
     ]:
         assert expected in codes, expected
+    check_petition_bodies(petitions, rows)  # 复查/复核 one level up; 延期 by the deciding body's leader
     petition_codes = {r.code for c in petitions for r in rows[c.pk]}
     assert {
         "transfer",
@@ -291,9 +298,10 @@ def test_demo_builds_demands_and_petitions(weekends):
         ).count()
         == 0
     )
-    # 协办: co-units were named at dispatch and gave their part as co-handlers.
+    # 协办: co-units were named at dispatch and gave their part as handlers of a co-unit (`handler@co`;
+    # `co_handler` is how history rows named that role before roles were relative to parties).
     assert any(c.co_units.all() for c in demands)
-    assert any(r.code == "assist" and r.role == CO_HANDLER for c in demands for r in rows[c.pk])
+    assert any(r.code == "assist" and r.role == "handler@co" for c in demands for r in rows[c.pk])
     # 签收: mostly within 24 h of the (last) dispatch, sometimes late.
     waits = []
     for c in demands:
