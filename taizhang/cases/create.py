@@ -17,8 +17,7 @@ from taizhang.errors import ActionError, FieldError, conflict, forbidden, invali
 from taizhang.mechanisms.fieldvalues import clean_fields, missing_fields
 from taizhang.mechanisms.registry import Mechanism, get_registry
 from taizhang.org.models import Division, Unit, User
-from taizhang.org.roles import Role
-from taizhang.org.scopes import grants_of, roles_over
+from taizhang.org.scopes import grants_of, roles_over, self_only
 from taizhang.text import normalise_data, normalise_text
 
 from .attachments import usable_attachments
@@ -71,8 +70,8 @@ def intake_role(user: User, mech: Mechanism, division: Division) -> tuple[str | 
     allowed = mech.definition.intake.roles
     held: dict[str, Unit | None] = dict.fromkeys(roles_over(user, division, None, None))
     for g in grants_of(user):
-        if g.role == Role.RESIDENT:
-            held.setdefault(Role.RESIDENT, None)
+        if self_only(g.role):
+            held.setdefault(g.role, None)
         elif g.unit is not None and g.unit.division.contains(division):
             held.setdefault(g.role, g.unit)
     role = next((r for r in allowed if r in held), None)

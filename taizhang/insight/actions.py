@@ -13,7 +13,7 @@ from taizhang.errors import ActionError, conflict, forbidden, not_found
 from taizhang.intake.public import is_public, public_cases
 from taizhang.org.models import User
 from taizhang.org.roles import Role
-from taizhang.org.scopes import grants_of
+from taizhang.org.scopes import grants_of, self_only
 
 from .models import CaseSupporter
 from .similar import THRESHOLD, Suggestion, similar_cases, window_start
@@ -61,7 +61,7 @@ def supported_cases(user: User):
 
 
 def is_supporter_role(user: User) -> bool:
-    return any(g.role == Role.RESIDENT for g in grants_of(user))
+    return any(self_only(g.role) for g in grants_of(user))
 
 
 def can_metoo(user: User, case: Case) -> bool:

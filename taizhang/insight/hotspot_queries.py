@@ -23,8 +23,7 @@ from taizhang.cases.models import Case
 from taizhang.clock.now import now as clock_now
 from taizhang.errors import FieldError, forbidden, invalid
 from taizhang.org.models import Division, User
-from taizhang.org.roles import Role
-from taizhang.org.scopes import grants_of, sees_everything, visible_nodes
+from taizhang.org.scopes import grants_of, sees_everything, staff_roles, visible_nodes
 
 from .hotspots import heat_at, heat_mass
 from .models import HotSpot, HotSpotMember
@@ -61,7 +60,7 @@ class HotSpotView:
 
 def check_hotspot_viewer(user: User) -> None:
     """Hot spots are for staff: anyone with a post other than 居民 (and superusers)."""
-    if user.is_superuser or any(g.role != Role.RESIDENT for g in grants_of(user)):
+    if user.is_superuser or staff_roles(user):
         return
     raise forbidden("role_not_allowed", "热点分析仅供工作人员查看")
 

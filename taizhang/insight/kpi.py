@@ -52,8 +52,7 @@ from taizhang.errors import FieldError, forbidden, invalid
 from taizhang.mechanisms.registry import Mechanism, get_registry
 from taizhang.mechanisms.schema import KpiRules
 from taizhang.org.models import Division, Unit, User
-from taizhang.org.roles import Role
-from taizhang.org.scopes import grants_of
+from taizhang.org.scopes import grants_of, staff_roles
 
 GROUPS = ("unit", "division")
 OVERDUE = "overdue"
@@ -205,7 +204,7 @@ def visit_transitions(mech: Mechanism) -> dict[str, str]:
 
 def check_staff(user: User) -> None:
     """Any staff role may read the KPIs (of the cases it sees); a resident may not."""
-    if user.is_superuser or any(g.role != Role.RESIDENT for g in grants_of(user)):
+    if user.is_superuser or staff_roles(user):
         return
     raise forbidden("role_not_allowed", "考核指标仅供工作人员查看")
 

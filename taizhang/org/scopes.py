@@ -92,6 +92,16 @@ def flag(role: str, name: str) -> bool:
     return bool(found is not None and getattr(found, name))
 
 
+def self_only(role: str) -> bool:
+    """A role that acts only for the person themself (居民): not a post of staff."""
+    return flag(role, "acts_for_self_only")
+
+
+def staff_roles(user: User) -> set[str]:
+    """The person's roles that are posts of staff (every role but those acting for the person only)."""
+    return {g.role for g in grants_of(user) if not self_only(g.role)}
+
+
 def sees_everything(user: User) -> bool:
     """Superusers and `reads_everything` roles (纪委监督) read every case."""
     if user is None or not user.is_authenticated:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from taizhang.insight.reply_index import may_view_reply_quality
 from taizhang.mechanisms.registry import get_registry
 from taizhang.org.roles import Role
-from taizhang.org.scopes import grants_of
+from taizhang.org.scopes import staff_roles
 
 # Who sees the leader dashboard: people who answer for a whole area, not one case.
 DASHBOARD_ROLES = frozenset({Role.LEADER, Role.DISPATCHER, Role.INSPECTOR, Role.INTAKE})
@@ -22,13 +22,6 @@ class NavItem:
     key: str
     label: str
     url: str
-
-
-def staff_roles(user) -> set[str]:
-    """The org roles the person holds (residents hold none that open the staff pages)."""
-    if not user.is_authenticated:
-        return set()
-    return {g.role for g in grants_of(user)} - {Role.RESIDENT}
 
 
 def can_report(user) -> bool:

@@ -8,7 +8,6 @@ from datetime import date
 import pytest
 import time_machine
 
-from taizhang.cases.create import CaseInput, do_create_case
 from taizhang.cases.models import Case
 from taizhang.insight.kpi import KpiRequest, kpi_report
 from taizhang.intake.portal.progress import public_state
@@ -16,6 +15,7 @@ from taizhang.mechanisms.registry import get_mechanism
 
 from .helpers import act, at, error_of, fresh
 from .packs import extra_pack
+from .test_demand_mechanism import demand as demand_case
 
 RETURN = {"return_reason": "路灯归城管局管理"}
 
@@ -27,18 +27,9 @@ def frozen():
 
 
 def demand(world, **kw) -> Case:
-    data = dict(
-        mechanism="demand",
-        title="小区地下车库有车辆冒烟",
-        division=world.grid.code,
-        category="help",
-        grade="emergency",
-        channel="hotline",
-        fields={"caller_name": "张先生", "caller_phone": "13800000000"},
-    )
-    data.update(kw)
-    case, _ = do_create_case(world.dispatcher, CaseInput(**data))
-    return case
+    """An emergency call by default (a car smoking in a garage): what 转119 is for."""
+    fields = {"title": "小区地下车库有车辆冒烟", "category": "help", "grade": "emergency"}
+    return demand_case(world, **{**fields, **kw})
 
 
 # -- 转110/119/120 and 引导法定途径: closed at 受理 with what was done --------------------------------------

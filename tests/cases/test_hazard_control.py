@@ -227,16 +227,10 @@ def test_the_api_refuses_a_report_without_the_photo(world, photo, photo_pack):
 
 
 def test_the_report_form_refuses_a_report_without_the_photo(client, world, photo_pack):
+    from tests.web.test_report import form
+
     client.force_login(world.grid_worker)
-    data = {
-        "idempotency_key": "k-1",
-        "mechanism": "hazard",
-        "title": "楼道堆放杂物堵塞消防通道",
-        "category": "fire",
-        "grade": "general",
-        "division": world.grid.code,
-        "address": "和心社区3号楼2单元",
-    }
+    data = form(world)
     response = client.post("/report/new/", data, HTTP_HX_REQUEST="true")
     assert response.status_code == 422 and "上报须附至少 1 张现场照片" in response.content.decode()
     assert Case.objects.count() == 0

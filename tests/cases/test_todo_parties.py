@@ -54,37 +54,27 @@ def test_the_work_list_and_the_case_page_agree(world, photo):
         ent_leader,
         district_verifier,
     ]
-    cases = []
-    a = report(world, title="待立案")
-    cases.append(a)
-    b = report(world, title="交办企业")
-    act(world.dispatcher, b, "register")
-    act(world.dispatcher, b, "assign", params={"unit": world.enterprise.code})
-    cases.append(b)
-    c = report(world, title="企业整改完成")
-    act(world.dispatcher, c, "register")
-    act(world.dispatcher, c, "assign", params={"unit": world.enterprise.code})
-    act(world.enterprise_officer, c, "sign")
-    act(world.enterprise_officer, c, "rectified", attachments=[photo(world.enterprise_officer)])
-    cases.append(c)
-    d = report(world, title="联合执法")
-    act(world.leader, d, "register")
-    act(world.leader, d, "assign", params={"unit": world.enterprise.code})
-    act(world.enterprise_officer, d, "sign")
-    act(world.leader, d, "refuse", params={"unit": world.enforcement_bureau.code})
-    cases.append(d)
-    e = report(world, title="申请延期")
-    act(world.dispatcher, e, "register")
-    act(world.dispatcher, e, "assign", params={"unit": world.enterprise.code})
-    act(world.enterprise_officer, e, "sign")
-    act(world.enterprise_officer, e, "extend", params={"extend_by": "2 工作日"})
-    cases.append(e)
-    f = report(world, title="退回后改交")
-    act(world.dispatcher, f, "register")
-    act(world.dispatcher, f, "assign", params={"unit": world.safety_bureau.code})
-    act(world.handler, f, "return")
-    act(world.dispatcher, f, "assign", params={"unit": world.other_unit.code})
-    cases.append(f)
+
+    def handed(title, by=world.dispatcher, unit=world.enterprise):
+        case = report(world, title=title)
+        act(by, case, "register")
+        act(by, case, "assign", params={"unit": unit.code})
+        return case
+
+    officer = world.enterprise_officer
+    cases = [report(world, title="待立案"), handed("交办企业")]
+    cases.append(handed("企业整改完成"))
+    act(officer, cases[-1], "sign")
+    act(officer, cases[-1], "rectified", attachments=[photo(officer)])
+    cases.append(handed("联合执法", by=world.leader))
+    act(officer, cases[-1], "sign")
+    act(world.leader, cases[-1], "refuse", params={"unit": world.enforcement_bureau.code})
+    cases.append(handed("申请延期"))
+    act(officer, cases[-1], "sign")
+    act(officer, cases[-1], "extend", params={"extend_by": "2 工作日"})
+    cases.append(handed("退回后改交", unit=world.safety_bureau))
+    act(world.handler, cases[-1], "return")
+    act(world.dispatcher, cases[-1], "assign", params={"unit": world.other_unit.code})
     cases.append(handling(world, demand(world), co_units=[world.other_unit.code]))
     for user in people:
         user = User.objects.get(pk=user.pk)  # a fresh object: no cached roles

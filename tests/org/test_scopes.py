@@ -94,3 +94,23 @@ def test_a_supporter_sees_no_more_than_before(world, cases):
     assert not Case.objects.for_user(neighbour).exists()
     do_metoo(neighbour, cases["grid"].number)  # 我也遇到 gives the public ledger's view, nothing here
     assert not Case.objects.for_user(neighbour).exists()
+
+
+def test_a_mechanisms_own_self_only_role_is_treated_by_its_flag(world, monkeypatch):
+    """Roles are data: a role acting for the person only (a mechanism's 村民代表, say) is no staff post,
+    sees only what it reported and may support cases (我也遇到), like the built-in 居民."""
+    from taizhang.insight.actions import is_supporter_role
+    from taizhang.mechanisms.registry import get_registry
+    from taizhang.mechanisms.schema import RoleDef
+    from taizhang.org.models import User
+    from taizhang.org.scopes import staff_roles
+
+    monkeypatch.setitem(
+        get_registry().roles, "villager", RoleDef(code="villager", name="村民代表", acts_for_self_only=True)
+    )
+    user = User.objects.create_user(username="cunmin", password="pw")
+    Membership.objects.create(user=user, role="villager")
+    assert staff_roles(user) == set() and is_supporter_role(user)
+    assert staff_roles(world.dispatcher) == {"dispatcher"} and not is_supporter_role(world.dispatcher)
+    mine = report(world, user=world.resident, title="居民举报")
+    assert not Case.objects.for_user(user).filter(pk=mine.pk).exists()

@@ -31,8 +31,8 @@ from taizhang.clock.now import now as clock_now
 from taizhang.errors import ActionError, FieldError, invalid, not_found
 from taizhang.mechanisms.registry import Mechanism, get_registry
 from taizhang.org.models import Division, User
-from taizhang.org.roles import REPORTER, Role
-from taizhang.org.scopes import grants_of
+from taizhang.org.roles import REPORTER
+from taizhang.org.scopes import grants_of, self_only
 
 from ..models import PortalTicket
 from ..submit import Upload, attachments_of_key, do_submit_case
@@ -50,7 +50,9 @@ def portal_mechanisms() -> list[Mechanism]:
     codes = getattr(settings, "TAIZHANG_PORTAL_MECHANISMS", ("demand", "hazard"))
     registry = get_registry().mechanisms
     return [
-        registry[c] for c in codes if c in registry and Role.RESIDENT in registry[c].definition.intake.roles
+        registry[c]
+        for c in codes
+        if c in registry and any(self_only(r) for r in registry[c].definition.intake.roles)
     ]
 
 
@@ -59,7 +61,7 @@ def max_per_hour() -> int:
 
 
 def is_resident(user) -> bool:
-    return bool(user and user.is_authenticated and any(g.role == Role.RESIDENT for g in grants_of(user)))
+    return bool(user and user.is_authenticated and any(self_only(g.role) for g in grants_of(user)))
 
 
 def acting_user(user) -> User:

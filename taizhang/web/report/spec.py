@@ -19,8 +19,7 @@ from taizhang.intake.open311.services import filled_by_transitions
 from taizhang.mechanisms.registry import Mechanism, get_registry
 from taizhang.mechanisms.schema import FieldDef
 from taizhang.org.models import Division
-from taizhang.org.roles import Role
-from taizhang.org.scopes import grants_of
+from taizhang.org.scopes import grants_of, self_only, staff_roles
 
 
 @dataclass
@@ -54,7 +53,7 @@ def intake_fields(mech: Mechanism, *, public_only: bool = False) -> list[FieldDe
 
 def report_forms(user) -> list[MechanismForm]:
     """The mechanisms the person may report in (by their roles), each with its form."""
-    roles = {g.role for g in grants_of(user)} - {Role.RESIDENT}  # residents file on the portal
+    roles = staff_roles(user)  # residents file on the portal
     out = []
     for mech in get_registry().mechanisms.values():
         intake = mech.definition.intake
@@ -77,7 +76,7 @@ def division_choices(user, forms: list[MechanismForm]) -> tuple[list[tuple[str, 
     allowed = {r for f in forms for r in f.definition.intake.roles}
     roots: list[Division] = []
     for g in grants_of(user):
-        if g.role not in allowed or g.role == Role.RESIDENT:
+        if g.role not in allowed or self_only(g.role):
             continue
         if g.division is not None:
             roots.append(g.division)
