@@ -24,7 +24,8 @@ from .schema import (
     Supervision,
     TransitionDef,
 )
-from .validate import entries_of, validate_mechanism, validate_pack
+from .validate import entries_of, validate_mechanism
+from .validate_pack import validate_pack
 from .yamlfile import LinedData, read_lined_yaml
 
 

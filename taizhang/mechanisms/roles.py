@@ -17,6 +17,7 @@ from taizhang.org.roles import REPORTER, SYSTEM, Role
 
 from .errors import MechanismError, Problem
 from .schema import MechanismDef, RoleDef, RolesFile
+from .validate_shape import parse_model
 from .yamlfile import LinedData, read_lined_yaml
 
 # Pseudo-roles a mechanism may name besides the roles people hold.
@@ -44,8 +45,6 @@ def roles_file_path() -> Path:
 
 def validate_roles_file(lined: LinedData) -> list[RoleDef]:
     """The platform's roles, or MechanismError naming the file, line and field of every problem."""
-    from .validate import parse_model  # validate imports this module for the role specs
-
     parsed: RolesFile = parse_model(lined, RolesFile)
     problems = check_role_defs(parsed.roles, lined, ("roles",), set())
     declared = {r.code for r in parsed.roles}

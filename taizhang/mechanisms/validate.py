@@ -3,122 +3,21 @@ lead to a closed state, and every rule must be one the engine can act on."""
 
 from __future__ import annotations
 
-import difflib
-import re
-import types
 from collections import deque
-from typing import Annotated, Any, Union, get_args, get_origin
-
-from pydantic import BaseModel, ValidationError
+from typing import Any
 
 from taizhang.clock.clock import Duration
-from taizhang.errors import pydantic_message
 from taizhang.mechanisms.fieldvalues import clean_value
 from taizhang.org.roles import REPORTER, SYSTEM
 
 from .errors import MechanismError, Problem
 from .roles import check_role_defs, check_spec, platform_roles, split_spec
-from .schema import (
-    Condition,
-    IntakeOverride,
-    KpiRules,
-    Limit,
-    MechanismDef,
-    PackDef,
-    RoleDef,
-    Supervision,
-    TransitionOverride,
-)
+from .schema import Condition, KpiRules, Limit, MechanismDef, RoleDef, Supervision
 from .validate_public import check_public
+from .validate_shape import allowed_keys, parse_model, shape_message  # noqa: F401 (imported from here)
 from .yamlfile import LinedData
 
 ATTR_LABEL = {"grade": "等级", "category": "类别", "channel": "渠道", "state": "状态"}
-DURATION_KEYS = {"limit", "after", "extend_max", "within"}
-
-
-# -- shape --------------------------------------------------------------------------------------------
-
-
-def parse_model(lined: LinedData, model: type[BaseModel]) -> Any:
-    """Validate the shape; every pydantic error becomes a Problem on the right line."""
-    if not isinstance(lined.data, dict):
-        message = "文件为空" if lined.data is None else "文件顶层应为映射（键: 值），不是列表或单个值"
-        raise MechanismError([lined.problem((), message)])
-    try:
-        return model.model_validate(lined.data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(part for part in err["loc"] if part != "[key]")
-            problems.append(lined.problem(loc, shape_message(err, model)))
-        raise MechanismError(problems) from None
-
-
-def shape_message(err: dict, root: type[BaseModel]) -> str:
-    """A Chinese message for one pydantic error, with what the author can write instead."""
-    kind, loc, value = err["type"], tuple(err["loc"]), err.get("input")
-    ctx = err.get("ctx") or {}
-    if kind == "extra_forbidden":
-        key = str(loc[-1])
-        allowed = allowed_keys(root, loc[:-1])
-        message = f"未知的键 '{key}'"
-        guess = difflib.get_close_matches(key, allowed, n=1)
-        if guess:
-            message += f"，是否应为 '{guess[0]}'？"
-        return message + (f"（可用：{'、'.join(allowed)}）" if allowed else "")
-    if kind == "literal_error":
-        return f"取值 {value!r} 不在允许范围内（可用：{ctx.get('expected', '')}）"
-    if kind == "string_too_short":
-        return "不能为空"
-    if kind == "too_short" and (ctx.get("min_length") or 0) > 1:
-        return f"至少要有 {ctx['min_length']} 项"
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
-        return "应为映射（键: 值）"
-    if kind == "int_type":
-        return "应为整数"
-    if kind == "float_type":
-        return "应为数字"
-    if kind == "string_type":
-        if isinstance(value, bool):
-            return "应为字符串（未加引号的 yes/no/on/off/true/false 会被读成布尔值，请加引号）"
-        in_duration = any(part in DURATION_KEYS or part == "remind_before" for part in loc[-2:])
-        if in_duration and isinstance(value, int | float):
-            return "时限须写明单位，例如 '3 工作日'、'2 小时'"
-        if isinstance(value, int | float):
-            return "应为字符串（数字请加引号）"
-    message = pydantic_message(err)
-    return f"取值无效：{message}" if message == err.get("msg") else message
-
-
-def _unwrap(tp: Any) -> Any:
-    while True:
-        origin = get_origin(tp)
-        if origin is Annotated:
-            tp = get_args(tp)[0]
-        elif origin in (Union, types.UnionType):
-            tp = next(arg for arg in get_args(tp) if arg is not type(None))
-        else:
-            return tp
-
-
-def allowed_keys(root: type[BaseModel], loc: tuple) -> list[str]:
-    """The keys the model at `loc` (a pydantic error location) accepts, by their names in the file."""
-    tp: Any = root
-    for part in loc:
-        tp = _unwrap(tp)
-        if get_origin(tp) in (list, dict):
-            tp = get_args(tp)[-1]
-            continue
-        if not (isinstance(tp, type) and issubclass(tp, BaseModel)):
-            return []
-        field = next((f for name, f in tp.model_fields.items() if part in (name, f.alias)), None)
-        if field is None:
-            return []
-        tp = field.annotation
-    tp = _unwrap(tp)
-    if not (isinstance(tp, type) and issubclass(tp, BaseModel)):
-        return []
-    return [f.alias or name for name, f in tp.model_fields.items()]
 
 
 # -- shared checks ------------------------------------------------------------------------------------
@@ -600,102 +499,3 @@ def reachable(edges: dict[str, set[str]], start: set[str]) -> set[str]:
                 seen.add(nxt)
                 queue.append(nxt)
     return seen
-
-
-# -- rule pack ----------------------------------------------------------------------------------------
-
-
-def check_transition_overrides(
-    overrides: dict[str, TransitionOverride],
-    mech: MechanismDef,
-    lined: LinedData,
-    base: tuple,
-    problems: list[Problem],
-) -> None:
-    """A pack changes a transition's `within` or `extend_max` only where the mechanism writes one: the
-    rule itself (a window, a cap) belongs to the mechanism, the figure to the locality."""
-    transitions = {t.code: t for t in mech.transitions}
-    for code, override in overrides.items():
-        t = transitions.get(code)
-        if t is None:
-            known = "、".join(transitions)
-            problems.append(lined.problem((*base, code), f"未知的流转 '{code}'（可用：{known}）"))
-            continue
-        if override.within is None and override.extend_max is None:
-            problems.append(lined.problem((*base, code), "没有覆盖任何内容（within 和 extend_max 都为空）"))
-        for key in ("within", "extend_max"):
-            value = getattr(override, key)
-            if value is None:
-                continue
-            if getattr(t, key) is None:
-                problems.append(
-                    lined.problem(
-                        (*base, code, key),
-                        f"机制 {mech.code} 的流转 '{code}' 没有 {key}，规则包只能修改机制已有的数值",
-                    )
-                )
-                continue
-            check_duration(value, lined, (*base, code, key), problems, positive=True)
-
-
-def check_intake_override(
-    intake: IntakeOverride | None, mech: MechanismDef, lined: LinedData, base: tuple, problems: list[Problem]
-) -> None:
-    if intake is None:
-        return
-    channels = {c.code for c in mech.channels}
-    for i, channel in enumerate(intake.channels or []):
-        if channel not in channels:
-            problems.append(lined.problem((*base, "channels", i), unknown("channel", channel, channels)))
-    if intake.channels is not None and not intake.channels:
-        problems.append(lined.problem((*base, "channels"), "不能为空（不写 channels 即适用于所有渠道）"))
-
-
-def validate_pack(
-    lined: LinedData, mechanisms: dict[str, MechanismDef], broken: frozenset[str] | set[str] = frozenset()
-) -> PackDef:
-    """A rule pack may only override numbers (time limits, reminders, escalation) of known mechanisms.
-
-    `broken`: codes of mechanisms whose own files have problems; a pack naming one is not blamed for it.
-    """
-    pack: PackDef = parse_model(lined, PackDef)
-    problems: list[Problem] = []
-    seen: set[str] = set()
-    for i, code in enumerate(pack.divisions):
-        path = ("divisions", i)
-        if not re.fullmatch(r"[^\s/]+", code):
-            problems.append(
-                lined.problem(path, f"区划编码无效：{code!r}（应为区划的编码，如 LZQ，不含空格和 /）")
-            )
-        elif code in seen:
-            problems.append(lined.problem(path, f"重复的区划 '{code}'"))
-        seen.add(code)
-    for code, override in pack.mechanisms.items():
-        mech = mechanisms.get(code)
-        if mech is None and code in broken:
-            continue
-        if mech is None:
-            known = "、".join(sorted(mechanisms)) or "无"
-            problems.append(lined.problem(("mechanisms", code), f"未知的机制 '{code}'（已加载：{known}）"))
-            continue
-        if not (override.time_limits or override.supervision or override.transitions) and (
-            override.kpi is None and override.intake is None
-        ):
-            problems.append(
-                lined.problem(
-                    ("mechanisms", code),
-                    "没有覆盖任何内容（time_limits、supervision、kpi、transitions 和 intake 都为空）",
-                )
-            )
-        check_transition_overrides(
-            override.transitions, mech, lined, ("mechanisms", code, "transitions"), problems
-        )
-        check_intake_override(override.intake, mech, lined, ("mechanisms", code, "intake"), problems)
-        check_limits(override.time_limits, mech, lined, ("mechanisms", code, "time_limits"), problems)
-        check_supervision(override.supervision, mech, lined, ("mechanisms", code, "supervision"), problems)
-        # Without the mechanism's own rules a pack's are all there is: then it must write every key.
-        kpi_path = ("mechanisms", code, "kpi")
-        check_kpi(override.kpi, mech, lined, kpi_path, problems, complete=mech.kpi is None)
-    if problems:
-        raise MechanismError(problems)
-    return pack

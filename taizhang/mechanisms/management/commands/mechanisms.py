@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 from taizhang.mechanisms.errors import MechanismError, Problem
 from taizhang.mechanisms.registry import load_directory, yaml_files
 from taizhang.mechanisms.schema import MechanismDef
-from taizhang.mechanisms.validate import validate_mechanism, validate_pack
+from taizhang.mechanisms.validate import validate_mechanism
+from taizhang.mechanisms.validate_pack import validate_pack
 from taizhang.mechanisms.yamlfile import LinedData, read_lined_yaml
 
 
