@@ -113,15 +113,13 @@ def actions_data(user, case: Case) -> list[dict[str, Any]]:
 
 
 def is_public_viewer(user, case: Case) -> bool:
-    """A person who sees the case only as its reporter (a resident) gets the public view."""
-    from taizhang.org.roles import REPORTER, Role
-    from taizhang.org.scopes import case_roles, sees_everything
+    """A person who sees the case only as its reporter (a resident) gets the public view; anyone whose
+    post reaches a party of the case — an earlier lead too — sees it whole."""
+    from taizhang.org.scopes import reaches_any, sees_everything
 
     from .parties import parties_of
 
-    if sees_everything(user):
-        return False
-    return case_roles(user, parties_of(case), case.reporter_id) <= {REPORTER, Role.RESIDENT}
+    return not sees_everything(user) and not reaches_any(user, parties_of(case))
 
 
 def case_detail(user, case: Case) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from taizhang.mechanisms.registry import get_registry
 from taizhang.org.models import User
 from taizhang.org.parties import SUPERVISOR, WORKING_PARTIES, node_path
 from taizhang.org.roles import REPORTER
-from taizhang.org.scopes import Grant, default_party, flag, grant_party_q, grants_of, memo_on_user
+from taizhang.org.scopes import Grant, default_party, flag, grant_party_q, grants_of, memo_on_user, unit_lines
 
 from .models import CaseParty
 
@@ -58,16 +58,22 @@ def in_states(states: dict[str, set[str]]) -> Q:
     return q
 
 
-def party_scope(grant: Grant, party: str | None) -> Q:
+def party_scope(user: User, grant: Grant, party: str | None) -> Q:
     """Cases where the grant holds its role over `party` (a bare role: the default party of the node).
 
-    The SQL twin of `match_spec`: a supervising body never includes a unit doing the work.
+    The SQL twin of `match_spec`: nobody with a post in a unit doing the work (or above or below it)
+    acts for the supervising body.
     """
     kind = party or default_party(grant)
     q = Q(pk__in=CaseParty.objects.filter(grant_party_q(grant, kind)).values("case_id"))
-    if kind == SUPERVISOR and grant.unit is not None:
-        mine = node_path(unit=grant.unit)
-        working = CaseParty.objects.filter(kind__in=WORKING_PARTIES, path__startswith=mine)
+    if kind == SUPERVISOR:
+        conflict = Q(pk__in=[])
+        for grant_unit in (g.unit for g in grants_of(user) if g.unit is not None):
+            conflict |= Q(path__startswith=node_path(unit=grant_unit))
+        lines = unit_lines(user)
+        if lines:
+            conflict |= Q(path__in=lines)
+        working = CaseParty.objects.filter(conflict, kind__in=WORKING_PARTIES)
         q &= ~Q(pk__in=working.values("case_id"))
     return q
 
@@ -99,7 +105,7 @@ def build_todo_q(user: User) -> Q:
             elif not grant.path:
                 continue
             else:
-                scope = party_scope(grant, key[1])
+                scope = party_scope(user, grant, key[1])
             q |= scope & work
     if user.is_superuser and not grants:
         return Q(pk__in=[])  # an administrator without roles has no case work

@@ -144,7 +144,9 @@ def play(s: Story) -> Iterator[datetime]:
         return
     if s.plot == "fixed":
         yield s.office(0.1, 1.2)
-        s.act(s.reporter, "fix_on_spot", opinion=hz.spot, photos=1)
+        # An enterprise never closes its own self-check finding: the street checks it on the spot.
+        closer = staff.dispatcher if s.channel == "self_check" else s.reporter
+        s.act(closer, "fix_on_spot", opinion=hz.spot, photos=1)
         return
     urgent = s.grade == "major"
     yield s.soon(0.1, 1) if urgent else s.office(0.3, 3)

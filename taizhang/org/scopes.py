@@ -146,7 +146,8 @@ class Acting:
 
 def match_spec(user: User, spec: str, parties: list[PartyNode], reporter_id: int | None) -> Acting | None:
     """Whether the person holds a role spec (`verifier@supervisor`, `handler`, `reporter`) over a case
-    with these parties; a role acting for the supervising body never belongs to a unit doing the work."""
+    with these parties; nobody who holds any post in a unit doing the work (above or below it) acts for the
+    supervising body, whatever other post they hold."""
     if user is None or not user.is_authenticated:
         return None
     role, _sep, party = spec.partition("@")
@@ -165,10 +166,21 @@ def match_spec(user: User, spec: str, parties: list[PartyNode], reporter_id: int
             continue
         kind = party or default_party(grant)
         if any(p.kind == kind and grant.reaches(p) for p in parties):
-            if kind == SUPERVISOR and grant.works_on(parties):
-                continue
+            if kind == SUPERVISOR and any(g.works_on(parties) for g in grants_of(user)):
+                return None
             return Acting(spec, grant)
     return None
+
+
+def unit_lines(user: User) -> list[str]:
+    """The party keys of every unit the person holds a post in, and of the units above each: a case with a
+    working party among them is one the person may not supervise."""
+    keys: set[str] = set()
+    for grant in grants_of(user):
+        if grant.unit is not None:
+            codes = grant.unit.ancestor_codes()
+            keys.update("u/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes)))
+    return sorted(keys)
 
 
 def pick_acting(
@@ -198,6 +210,16 @@ def case_roles(user: User, parties: list[PartyNode], reporter_id: int | None) ->
         elif any(grant.reaches(p) for p in parties if p.kind != "former"):
             held.add(grant.role)
     return held
+
+
+def reaches_any(user: User, parties: list[PartyNode]) -> bool:
+    """Whether a staff post of the person reaches any party of a case, an earlier lead included."""
+    return any(
+        grant.reaches(p)
+        for grant in grants_of(user)
+        if grant.path and not self_only(grant.role)
+        for p in parties
+    )
 
 
 def roles_over(

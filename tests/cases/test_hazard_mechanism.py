@@ -322,7 +322,14 @@ def test_deadline_in_an_unknown_year_is_a_clear_error(world, frozen, settings):
 def test_enterprise_self_check_is_the_enterprises_case(world, photo):
     case = report(world, user=world.enterprise_officer, division=world.other_grid.code, category="hazchem")
     assert case.channel == "self_check" and case.unit == world.enterprise
-    act(world.enterprise_officer, case, "fix_on_spot", attachments=[photo(world.enterprise_officer)])
+    # It may not close its own finding on the spot; the grid worker of the place checks and closes it.
+    err = error_of(
+        lambda: act(
+            world.enterprise_officer, case, "fix_on_spot", attachments=[photo(world.enterprise_officer)]
+        )
+    )
+    assert (err.status, err.code) == (403, "role_not_allowed")
+    act(world.outsider, case, "fix_on_spot", attachments=[photo(world.outsider)])
     assert fresh(case).state == "closed"
 
 
