@@ -148,6 +148,8 @@ def hand_over(case: Case, lead: Unit | None, acting: Acting | None, now: datetim
     if lead is not None and not any(p.kind == LEAD and p.unit_id == lead.pk for p in nodes):
         new_rows.append(row(case, LEAD, now, unit=lead))
     node = acting.node if acting is not None else None
+    if isinstance(node, Unit) and lead is not None and related(node_path_of(node), node_path(unit=lead)):
+        node = None  # a unit handing work to itself or its own workshop does not become its supervisor
     if lead is not None and node is not None:
         before = next((p for p in nodes if p.kind == SUPERVISOR), None)
         if before is None or before.path != node_path_of(node):
@@ -161,6 +163,11 @@ def hand_over(case: Case, lead: Unit | None, acting: Acting | None, now: datetim
         CaseParty.objects.bulk_create(new_rows)
     forget_parties(case)
     return changes
+
+
+def related(a: str, b: str) -> bool:
+    """Whether two nodes' keys are the same node or one lies below the other."""
+    return a.startswith(b) or b.startswith(a)
 
 
 def code_of(party: PartyNode | None) -> str | None:
