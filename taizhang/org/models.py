@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat, Substr
 
 from .roles import role_def, role_label
+
+# A node's code: letters, digits and - _ . (no "/", which separates the codes of a path), unique whatever
+# the case (SQLite's LIKE, behind every prefix search, ignores ASCII case).
+CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 
 
 class TreeNode(models.Model):
@@ -20,13 +28,45 @@ class TreeNode(models.Model):
     class Meta:
         abstract = True
 
+    # The prefix of this tree's nodes in the party rows of cases (taizhang.org.parties.node_path).
+    party_prefix = ""
+
     def save(self, *args, **kwargs) -> None:
+        """Save, and when the code or the parent changed, move the paths of the subtree and of the case
+        parties on it in the same transaction (a renamed or moved unit keeps its cases, and a new node
+        with the old code gets none of them)."""
         parent = self.parent
-        if parent is not None and (parent.pk == self.pk and self.pk is not None):
-            raise ValidationError({"parent": "上级不能是自身"})
+        if not CODE.fullmatch(self.code or ""):
+            raise ValidationError({"code": "编码只能由字母、数字、-、_、. 组成，且以字母或数字开头"})
+        others = type(self).objects.filter(code__iexact=self.code)
+        if (others.exclude(pk=self.pk) if self.pk else others).exists():
+            raise ValidationError({"code": f"编码 {self.code} 已被使用（不区分大小写）"})
+        before = (
+            type(self).objects.filter(pk=self.pk).values_list("path", "depth").first() if self.pk else None
+        )
+        if parent is not None and before is not None and parent.path.startswith(before[0]):
+            raise ValidationError({"parent": "上级不能是自身或自己的下级"})
         self.path = f"{parent.path if parent else '/'}{self.code}/"
         self.depth = (parent.depth + 1) if parent else 0
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            if before is not None and before[0] != self.path:
+                self.move_subtree(*before)
+
+    def move_subtree(self, old_path: str, old_depth: int) -> None:
+        """Rewrite the paths below this node, and the case parties' keys on them, after a move."""
+        from django.apps import apps
+
+        def moved(prefix_old: str, prefix_new: str):
+            return Concat(
+                Value(prefix_new), Substr("path", len(prefix_old) + 1), output_field=models.CharField()
+            )
+
+        below = type(self).objects.filter(path__startswith=old_path).exclude(pk=self.pk)
+        below.update(path=moved(old_path, self.path), depth=F("depth") + (self.depth - old_depth))
+        parties = apps.get_model("cases", "CaseParty").objects
+        old_key, new_key = self.party_prefix + old_path, self.party_prefix + self.path
+        parties.filter(path__startswith=old_key).update(path=moved(old_key, new_key))
 
     def contains(self, other: TreeNode | None) -> bool:
         """True when `other` is this node or below it."""
@@ -48,6 +88,7 @@ class Division(TreeNode):
         COMMUNITY = "community", "社区/村"
         GRID = "grid", "网格"
 
+    party_prefix = "d"
     level = models.CharField("层级", max_length=16, choices=Level.choices)
     parent = models.ForeignKey(
         "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
@@ -85,6 +126,7 @@ class Unit(TreeNode):
         WORKSHOP = "workshop", "车间"
         TEAM = "team", "班组"
 
+    party_prefix = "u"
     kind = models.CharField("类型", max_length=16, choices=Kind.choices)
     parent = models.ForeignKey(
         "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT, related_name="children"

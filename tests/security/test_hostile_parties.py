@@ -1,12 +1,12 @@
 """A hostile review of the parties of a case (issue #13): separation of duties and who sees what.
 
-Two kinds of test, kept apart:
+Three kinds of test, kept apart:
 
-- `HOLE` (xfail, strict): each asserts the rule as mechanisms.md §0 and the README state it, and fails
-  on the current engine. The failure is the proof of the hole; when the engine is fixed the test
-  passes, strict xfail turns that into a failure, and the mark is to be removed. `pytest --runxfail`
-  shows the real assertion errors.
-- plain tests: an attack that failed, i.e. a rule that holds.
+- `test_closed_*`: holes the review found and the engine has closed since (each failed before the fix).
+- `HOLE` (xfail, strict): a hole still open; it asserts the rule as mechanisms.md §0 and the README state
+  it. When the engine is fixed the test passes, strict xfail turns that into a failure, and the mark is
+  to be removed. `pytest --runxfail` shows the real assertion errors.
+- `test_holds_*`: an attack that failed, i.e. a rule that holds.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import openpyxl
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.test import Client
 
 from taizhang.cases.approvals import do_decide
@@ -135,14 +134,14 @@ def kinds(case) -> set[tuple[str, object]]:
 # ======================================================================================================
 
 
-def test_hole_enterprise_leader_rejects_its_own_self_check_hazard(world):
+def test_closed_enterprise_leader_rejects_its_own_self_check_hazard(world):
     boss = person("qy-zongjingli", "leader", unit=world.enterprise)
     case = self_check(world, grade="major")
     assert refused(lambda: act(boss, case, "reject", opinion="不构成隐患")) == (403, "role_not_allowed")
     assert fresh(case).state == "reported"
 
 
-def test_hole_enterprise_leader_registers_and_regrades_its_own_hazard(world):
+def test_closed_enterprise_leader_registers_and_regrades_its_own_hazard(world):
     boss = person("qy-zongjingli", "leader", unit=world.enterprise)
     case = self_check(world, grade="major")
     assert refused(lambda: act(boss, case, "register", params={"grade": "general"})) == (
@@ -165,7 +164,7 @@ def test_holds_the_enterprise_never_registers_or_hands_over_its_own_finding(worl
     assert ("supervisor", world.other_street) in kinds(case)
 
 
-def test_hole_second_membership_in_the_working_unit_still_verifies(world, photo):
+def test_closed_second_membership_in_the_working_unit_still_verifies(world, photo):
     double = person("shuangzhi", "enterprise_officer", unit=world.enterprise)
     Membership.objects.create(user=double, role="verifier", division=world.street)
     case = at_enterprise(world)
@@ -174,7 +173,7 @@ def test_hole_second_membership_in_the_working_unit_still_verifies(world, photo)
     assert not waits_for(double, case)
 
 
-def test_hole_second_membership_approves_a_colleagues_request(world):
+def test_closed_second_membership_approves_a_colleagues_request(world):
     double = person("shuangzhi", "enterprise_officer", unit=world.enterprise)
     Membership.objects.create(user=double, role="leader", division=world.street)
     case = at_enterprise(world)
@@ -182,7 +181,7 @@ def test_hole_second_membership_approves_a_colleagues_request(world):
     assert refused(lambda: do_decide(again(double), case.pk, True, "同意")) == (403, "role_not_allowed")
 
 
-def test_hole_enterprise_closes_its_own_hazard_on_the_spot(world, photo):
+def test_closed_enterprise_closes_its_own_hazard_on_the_spot(world, photo):
     case = self_check(world, grade="general")
     pic = photo(world.enterprise_officer)
     assert refused(
@@ -229,7 +228,7 @@ def test_hole_petition_readable_by_place_staff_who_never_took_part(world):
     assert not sees(world.grid_worker, case)
 
 
-def test_hole_an_earlier_lead_gets_only_the_public_view(world):
+def test_closed_an_earlier_lead_gets_only_the_public_view(world):
     case = report(world)
     act(world.dispatcher, case, "register")
     act(world.dispatcher, case, "assign", params={"unit": world.safety_bureau.code})
@@ -239,12 +238,7 @@ def test_hole_an_earlier_lead_gets_only_the_public_view(world):
     assert not is_public_viewer(again(world.handler), case)
 
 
-@HOLE(
-    "party rows keep the node's path of the day they were written (CaseParty.path); renaming a unit's "
-    "code does not touch them: the unit's own staff lose their open cases, and a unit later created "
-    "with the old code inherits them (sees them and gets their 待办)"
-)
-def test_hole_renamed_unit_code_hands_its_cases_to_the_next_unit_with_that_code(world):
+def test_closed_renamed_unit_code_hands_its_cases_to_the_next_unit_with_that_code(world):
     case = at_enterprise(world)
     world.enterprise.code = "QY-JRHG-2026"
     world.enterprise.save()
@@ -255,11 +249,7 @@ def test_hole_renamed_unit_code_hands_its_cases_to_the_next_unit_with_that_code(
     assert (sees(world.enterprise_officer, case), sees(stranger, case)) == (True, False)
 
 
-@HOLE(
-    "the same staleness on re-parenting: the 区应急管理局 placed under the 区人民政府 (as the petition "
-    "tests do) no longer sees the hazard it is rectifying, because its party row keeps '/LZQ-YJJ/'"
-)
-def test_hole_reparented_unit_loses_its_own_cases(world):
+def test_closed_reparented_unit_loses_its_own_cases(world):
     case = report(world)
     act(world.dispatcher, case, "register")
     act(world.dispatcher, case, "assign", params={"unit": world.safety_bureau.code})
@@ -272,17 +262,14 @@ def test_hole_reparented_unit_loses_its_own_cases(world):
     act(again(world.handler), case, "sign")
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's LIKE ignores ASCII case")
-@HOLE(
-    "on SQLite (the embedded database of `make run`) Django's `startswith` is LIKE, which ignores ASCII "
-    "case: a node coded 'czs' reaches every party under '/CZS/' in SQL (visibility, 待办) though "
-    "Python's str.startswith (acting) does not; codes are unique only case-sensitively"
-)
-def test_hole_sqlite_prefix_ignores_case(world):
-    case = report(world)
-    lookalike = Division.objects.create(code="czs", name="测试市", level="city")
-    snoop = person("snoop", "grid_worker", division=lookalike)
-    assert not sees(snoop, case)
+def test_closed_sqlite_prefix_ignores_case(world):
+    """Codes are unique whatever the case (and a code holds no "/"), so no look-alike node can exist."""
+    from django.core.exceptions import ValidationError
+
+    for code in ("czs", "CZS/LZQ", "/x"):
+        with pytest.raises(ValidationError):
+            Division.objects.create(code=code, name="测试市", level="city")
+    assert not Division.objects.filter(name="测试市").exists()
 
 
 # ======================================================================================================
