@@ -24,7 +24,15 @@ from taizhang.text import normalise_data, normalise_text
 from .attachments import usable_attachments
 from .effects import check_co_units, check_master, copy_to_merged, record_merge, set_co_units
 from .models import Attachment, Case
-from .parties import hand_over, join_enforcement, one_level_above, parties_of, with_parties, with_party_rows
+from .parties import (
+    end_enforcement,
+    hand_over,
+    join_enforcement,
+    one_level_above,
+    parties_of,
+    with_parties,
+    with_party_rows,
+)
 from .recording import Recorder, diff, snapshot
 from .rules import check_condition_met, check_window, condition_met, target_state, unit_kind_error
 from .schedule import apply_deadline
@@ -83,7 +91,8 @@ def case_lookup(case_id: int | str) -> dict[str, int | str]:
 
 def acting_for(user: User, case: Case, allowed: list[str]) -> Acting | None:
     """The first allowed role spec (in the mechanism's order) the person holds over this case's parties."""
-    return pick_acting(user, allowed, parties_of(case), case.reporter_id)
+    readers = get_mechanism(case.mechanism).definition.parties.place_readers
+    return pick_acting(user, allowed, parties_of(case), case.reporter_id, readers)
 
 
 def pick_role(user: User, case: Case, allowed: list[str]) -> str | None:
@@ -340,6 +349,8 @@ def execute(
         changes.update(hand_over(case, None, None, now))
     elif t.assign == "enforcement_unit" and plan.unit is not None:
         changes.update(join_enforcement(case, plan.unit, now))
+    if t.ends_enforcement:
+        changes.update(end_enforcement(case))
     changes.update(set_co_units(case, plan.co_units, now))
     if plan.master is not None:
         changes["merged_into"] = [None, plan.master.number]

@@ -83,7 +83,23 @@ def visible_q(user: User) -> Q | None:
 def build_visible_q(user: User) -> Q | None:
     if sees_everything(user):
         return None
-    return Q(reporter=user) | Q(pk__in=CaseParty.objects.filter(reach_q(user)).values("case_id"))
+    rows = CaseParty.objects.filter(reach_q(user, closed_places()))
+    return Q(reporter=user) | Q(pk__in=rows.values("case_id"))
+
+
+def closed_places() -> dict[str, list[str]]:
+    """{role: mechanisms whose cases the role does not read through their place} (`place_readers`)."""
+    from taizhang.mechanisms.registry import get_registry
+
+    registry = get_registry()
+    out: dict[str, list[str]] = {}
+    for code, mech in sorted(registry.mechanisms.items()):
+        readers = mech.definition.parties.place_readers
+        if readers is not None:
+            for role in registry.roles:
+                if role not in readers:
+                    out.setdefault(role, []).append(code)
+    return out
 
 
 def row(case: Case, kind: str, now: datetime, division: Division | None = None, unit: Unit | None = None):
@@ -185,6 +201,16 @@ def join_enforcement(case: Case, unit: Unit, now: datetime) -> dict[str, list]:
     CaseParty.objects.create(case=case, kind=ENFORCEMENT, unit=unit, path=node_path(unit=unit), since=now)
     forget_parties(case)
     return {"enforcement_unit": [code_of(before[-1]) if before else None, unit.code]}
+
+
+def end_enforcement(case: Case) -> dict[str, list]:
+    """执法完成: the enforcement unit becomes an earlier party (it reads the case, it no longer acts)."""
+    before = [p for p in parties_of(case) if p.kind == ENFORCEMENT]
+    if not before:
+        return {}
+    CaseParty.objects.filter(case=case, kind=ENFORCEMENT).update(kind=FORMER)
+    forget_parties(case)
+    return {"enforcement_unit": [code_of(before[-1]), None]}
 
 
 def set_co_parties(case: Case, units: list[Unit], now: datetime) -> None:

@@ -111,6 +111,8 @@ class TransitionDef(Strict):
     assign: Literal["unit", "enforcement_unit", "discipline_unit"] | None = None
     # The new lead unit must be the body one level above the current one (复查, 复核: 信访工作条例).
     assign_above: bool = False
+    # The enforcement unit's part is done (执法完成): it keeps read access as an earlier party only.
+    ends_enforcement: bool = False
     clears_unit: bool = False
     # Back to the state the case was in before the current one, read from its history (解除封控: the
     # case resumes where the cordon found it). Written instead of `to`.
@@ -180,6 +182,9 @@ class Parties(Strict):
     # Until somebody hands the case over (a self-check report), the case's division at this level
     # (its own division when it lies above that level).
     supervisor_level: Literal["city", "district", "street", "community", "grid"] | None = None
+    # Which roles read a case through its place (the division it lies in); None: every role held on a
+    # division. A petition is read by the 信访 staff of its place, not by every grid worker there.
+    place_readers: list[Code] | None = None
 
 
 class Intake(Strict):

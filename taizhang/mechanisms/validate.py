@@ -196,6 +196,39 @@ def check_roles(
             problems.append(problem)
 
 
+def check_place_readers(
+    mech: MechanismDef, known: dict[str, RoleDef], lined: LinedData, problems: list[Problem]
+) -> None:
+    """`parties.place_readers` names known roles, and every role a transition names on the case's place
+    (`role@place`, or bare for a role held on a division) reads through it: else it could never act."""
+    readers = mech.parties.place_readers
+    if readers is None:
+        return
+    for i, role in enumerate(readers):
+        if role not in known:
+            problems.append(lined.problem(("parties", "place_readers", i), f"未知的角色 '{role}'"))
+    for i, t in enumerate(mech.transitions):
+        lists = [(("transitions", i, "roles"), t.roles)]
+        if t.approval:
+            lists.append((("transitions", i, "approval", "roles"), t.approval.roles))
+        for base, specs in lists:
+            for j, spec in enumerate(specs):
+                role, party = split_spec(spec)
+                found = known.get(role)
+                on_place = party == "place" or (
+                    party is None
+                    and found is not None
+                    and "division" in found.held_on
+                    and not (found.reads_everything or found.acts_for_self_only)
+                )
+                if on_place and role not in readers:
+                    problems.append(
+                        lined.problem(
+                            (*base, j), f"角色 '{role}' 在所在区划办理此流转，须列入 parties.place_readers"
+                        )
+                    )
+
+
 def check_role_flags(
     mech: MechanismDef, known: dict[str, RoleDef], lined: LinedData, problems: list[Problem]
 ) -> None:
@@ -245,6 +278,7 @@ def validate_mechanism(lined: LinedData, platform: tuple[RoleDef, ...] | None = 
         problems.append(lined.problem(("states",), "至少要有一个终态（kind: closed）"))
     check_transitions(mech, known, lined, problems, states, fields)
     check_role_flags(mech, known, lined, problems)
+    check_place_readers(mech, known, lined, problems)
     check_limits(mech.time_limits, mech, lined, ("time_limits",), problems)
     check_supervision(mech.supervision, mech, lined, ("supervision",), problems)
     check_kpi(mech.kpi, mech, lined, ("kpi",), problems, complete=True)

@@ -109,11 +109,18 @@ def sees_everything(user: User) -> bool:
     return bool(user.is_superuser) or any(flag(g.role, "reads_everything") for g in grants_of(user))
 
 
-def reach_q(user: User) -> Q:
-    """A filter over party rows (CaseParty) that the person's nodes reach (nothing for no node)."""
+def reach_q(user: User, closed_places: dict[str, list[str]] | None = None) -> Q:
+    """A filter over party rows (CaseParty) that the person's nodes reach (nothing for no node).
+
+    `closed_places`: {role: mechanisms whose cases that role does not read through their place}.
+    """
     q = Q(pk__in=[])
     for grant in grants_of(user):
-        q |= grant_party_q(grant)
+        rows = grant_party_q(grant)
+        closed = (closed_places or {}).get(grant.role)
+        if closed:
+            rows &= ~Q(kind=PLACE, case__mechanism__in=closed)
+        q |= rows
     return q
 
 
@@ -144,7 +151,13 @@ class Acting:
         return self.grant.division or self.grant.unit
 
 
-def match_spec(user: User, spec: str, parties: list[PartyNode], reporter_id: int | None) -> Acting | None:
+def match_spec(
+    user: User,
+    spec: str,
+    parties: list[PartyNode],
+    reporter_id: int | None,
+    place_readers: list[str] | None = None,
+) -> Acting | None:
     """Whether the person holds a role spec (`verifier@supervisor`, `handler`, `reporter`) over a case
     with these parties; nobody who holds any post in a unit doing the work (above or below it) acts for the
     supervising body, whatever other post they hold."""
@@ -165,6 +178,8 @@ def match_spec(user: User, spec: str, parties: list[PartyNode], reporter_id: int
                 return Acting(spec, grant)
             continue
         kind = party or default_party(grant)
+        if kind == PLACE and place_readers is not None and role not in place_readers:
+            continue
         if any(p.kind == kind and grant.reaches(p) for p in parties):
             if kind == SUPERVISOR and any(g.works_on(parties) for g in grants_of(user)):
                 return None
@@ -184,11 +199,15 @@ def unit_lines(user: User) -> list[str]:
 
 
 def pick_acting(
-    user: User, specs: list[str], parties: list[PartyNode], reporter_id: int | None
+    user: User,
+    specs: list[str],
+    parties: list[PartyNode],
+    reporter_id: int | None,
+    place_readers: list[str] | None = None,
 ) -> Acting | None:
     """The first spec (in the mechanism's order) the person holds over the case."""
     for spec in specs:
-        found = match_spec(user, spec, parties, reporter_id)
+        found = match_spec(user, spec, parties, reporter_id, place_readers)
         if found is not None:
             return found
     return None

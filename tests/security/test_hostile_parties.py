@@ -189,12 +189,7 @@ def test_closed_enterprise_closes_its_own_hazard_on_the_spot(world, photo):
     ) == (403, "role_not_allowed")
 
 
-@HOLE(
-    "the enforcement party stays `enforcement` after 执法完成 and 返工 (parties.join_enforcement is never "
-    "undone), so handler@enforcement still orders 停产停业 during the enterprise's own 整改 (hazard.yaml: "
-    "'by the enforcement unit during 联合执法')"
-)
-def test_hole_enforcement_unit_still_orders_suspension_after_enforcement_ended(world, photo):
+def test_closed_enforcement_unit_still_orders_suspension_after_enforcement_ended(world, photo):
     enforcer = person("zfj-chuzhi", "handler", unit=world.enforcement_bureau)
     case = at_enterprise(world)
     act(world.dispatcher, case, "refuse", opinion="拒不整改", params={"unit": world.enforcement_bureau.code})
@@ -215,13 +210,7 @@ def test_hole_enforcement_unit_still_orders_suspension_after_enforcement_ended(w
     assert refused(lambda: act(enforcer, case, "suspend", fields=order)) == (403, "role_not_allowed")
 
 
-@HOLE(
-    "a petition's place is a party like any other (parties.build_visible_q), so every division post at "
-    "or above the petitioner's grid — here the grid worker, who never took part — reads the petition "
-    "with the petitioner's name and phone; petition.yaml: 'nobody but those handling a petition and "
-    "its petitioner reads it'"
-)
-def test_hole_petition_readable_by_place_staff_who_never_took_part(world):
+def test_closed_petition_readable_by_place_staff_who_never_took_part(world):
     case = petition(world)
     act(world.dispatcher, case, "transfer", params={"unit": world.safety_bureau.code})
     assert sees(world.handler, case)  # the competent body
