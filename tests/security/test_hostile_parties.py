@@ -3,9 +3,8 @@
 Three kinds of test, kept apart:
 
 - `test_closed_*`: holes the review found and the engine has closed since (each failed before the fix).
-- `HOLE` (xfail, strict): a hole still open; it asserts the rule as mechanisms.md §0 and the README state
-  it. When the engine is fixed the test passes, strict xfail turns that into a failure, and the mark is
-  to be removed. `pytest --runxfail` shows the real assertion errors.
+- a hole still open is written as the rule it breaks, marked `pytest.mark.xfail(strict=True, reason=…)`
+  (none is open now).
 - `test_holds_*`: an attack that failed, i.e. a rule that holds.
 """
 
@@ -15,7 +14,6 @@ import io
 
 import openpyxl
 import pytest
-import time_machine
 from django.core.exceptions import ValidationError
 from django.test import Client
 
@@ -27,26 +25,10 @@ from taizhang.cases.todo import todo_q
 from taizhang.intake.public import public_cases
 from taizhang.org.models import Division, Membership, Unit, User
 from taizhang.org.scopes import match_spec
-from tests.cases.helpers import act, at, error_of, fresh, report
+from tests.cases.helpers import act, error_of, fresh, report
+from tests.cases.test_parties import frozen, person  # noqa: F401 (frozen: an autouse fixture)
 
 pytestmark = pytest.mark.django_db
-
-
-def HOLE(reason: str):
-    """A test that demonstrates a hole: it fails today (the reason says where and why)."""
-    return pytest.mark.xfail(strict=True, reason="HOLE: " + reason)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(at(2026, 3, 10, 9, 30), tick=False) as traveller:
-        yield traveller
-
-
-def person(username: str, role: str, **node) -> User:
-    user = User.objects.create_user(username=username, password="pw", display_name=username)
-    Membership.objects.create(user=user, role=role, **node)
-    return user
 
 
 def again(user: User) -> User:
