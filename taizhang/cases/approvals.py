@@ -11,7 +11,7 @@ from taizhang.mechanisms.registry import get_mechanism
 from taizhang.org.models import User
 from taizhang.text import normalise_text
 
-from .actions import TransitionRequest, check_content, execute, get_case, pick_role
+from .actions import TransitionRequest, acting_for, check_content, execute, get_case, pick_role
 from .models import Attachment, Case
 from .recording import Recorder
 
@@ -44,6 +44,12 @@ def do_decide(
             if case.state not in t.from_:
                 raise conflict(
                     "transition_not_allowed", f"案件已是「{mech.state_name(case.state)}」，申请已失效"
+                )
+            if acting_for(requester, case, [pending["role"]]) is None:
+                # The requester left the post (or the unit the case) since asking: the request no longer stands.
+                raise conflict(
+                    "requester_no_longer_entitled",
+                    f"{requester}已不能以原岗位提出「{t.name}」，申请已失效，可不予批准",
                 )
             req = TransitionRequest(t.code, pending["opinion"], pending["fields"], pending["params"])
             prior = Attachment.objects.filter(

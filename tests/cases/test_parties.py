@@ -213,3 +213,16 @@ def test_rule_supporting_a_case_is_no_party(world):
     do_metoo(supporter, case.number)
     assert not sees(supporter, case)
     assert not case.parties.filter(kind__in=["reporter", "supporter"]).exists()
+
+
+def test_rule_a_request_lapses_when_the_requester_left_the_post(world, photo):
+    """An extension asked by the enterprise's 安全员 who has since left the post cannot be approved; it
+    can still be refused (with a reason), which closes it."""
+    case = hazard_at_the_enterprise(world, photo)
+    act(world.enterprise_officer, case, "extend", params={"extend_by": "3 工作日"}, opinion="设备到货延迟")
+    Membership.objects.filter(user=world.enterprise_officer).update(active=False)
+    err = error_of(lambda: do_decide(world.dispatcher, case.pk, True, "同意"))
+    assert (err.status, err.code) == (409, "requester_no_longer_entitled")
+    assert fresh(case).pending is not None  # nothing half-written
+    do_decide(world.dispatcher, case.pk, False, "申请人已离岗，申请作废")
+    assert fresh(case).pending is None

@@ -410,12 +410,13 @@ def test_a_forced_forbidden_action_is_refused_with_403(client, world, photo):
 def test_the_same_person_may_not_verify_their_own_rectification(client, world, photo):
     from taizhang.org.models import Membership
 
-    # The bureau's handler also a verifier of the street (the supervising body): still the same person.
+    # The bureau's handler also a verifier of the street (the supervising body): a post in the unit that
+    # did the work, so never its supervisor (and the same person besides).
     Membership.objects.create(user=world.handler, role="verifier", division=world.street)
     case = verifying(world, photo)
     response = post(client, world.handler, case, "pass", htmx=True, opinion="合格")
     assert response.status_code == 403
-    assert "须由办理上一环节以外的人员办理" in response.content.decode()
+    assert "您的岗位不能执行「复核通过并销号」" in response.content.decode()
     assert fresh(case).state == "verifying"
 
 
