@@ -170,9 +170,9 @@ class CaseFacts:
         return found or self.units_by_code.get(code)
 
     def level_body(self, level: str | None):
-        if level is None:
-            return None
+        """The mechanism's supervising level above the case's place (as the engine picks it at intake)."""
+        from .parties import level_division
+
         place = self.divisions[self.case.division_id]
-        codes = [c for c in place.path.split("/") if c]
-        chain = [d for d in self.divisions.values() if d.code in codes and d.level == level]
-        return max(chain, key=lambda d: d.depth) if chain else place
+        codes = {c for c in place.path.split("/") if c}  # historical models have no methods
+        return level_division(place, level, [d for d in self.divisions.values() if d.code in codes])

@@ -14,17 +14,13 @@ from collections import defaultdict
 from django.db.models import Q
 
 from taizhang.mechanisms.registry import get_registry
+from taizhang.mechanisms.roles import split_spec
 from taizhang.org.models import User
 from taizhang.org.parties import SUPERVISOR, WORKING_PARTIES, node_path
 from taizhang.org.roles import REPORTER
 from taizhang.org.scopes import Grant, default_party, flag, grant_party_q, grants_of, memo_on_user, unit_lines
 
 from .models import CaseParty
-
-
-def split(spec: str) -> tuple[str, str | None]:
-    role, _sep, party = spec.partition("@")
-    return role, party or None
 
 
 def states_by_role() -> dict[tuple[str, str | None], dict[str, set[str]]]:
@@ -35,7 +31,7 @@ def states_by_role() -> dict[tuple[str, str | None], dict[str, set[str]]]:
             if not t.moves:
                 continue
             for spec in t.roles if t.waiting_for is None else t.waiting_for:
-                out[split(spec)][mech.code].update(t.from_)
+                out[split_spec(spec)][mech.code].update(t.from_)
     return out
 
 
@@ -47,7 +43,7 @@ def approvals_by_role() -> dict[tuple[str, str | None], dict[str, set[str]]]:
         for t in mech.transitions.values():
             if t.approval:
                 for spec in t.approval.roles:
-                    out[split(spec)][mech.code].add(t.code)
+                    out[split_spec(spec)][mech.code].add(t.code)
     return out
 
 

@@ -31,21 +31,29 @@ class TreeNode(models.Model):
     # The prefix of this tree's nodes in the party rows of cases (taizhang.org.parties.node_path).
     party_prefix = ""
 
-    def save(self, *args, **kwargs) -> None:
-        """Save, and when the code or the parent changed, move the paths of the subtree and of the case
-        parties on it in the same transaction (a renamed or moved unit keeps its cases, and a new node
-        with the old code gets none of them)."""
-        parent = self.parent
+    def clean(self) -> None:
+        """The code's form, its uniqueness whatever the case, and no parent below the node itself (the
+        admin shows these on the form; save() checks them again for every other caller)."""
         if not CODE.fullmatch(self.code or ""):
             raise ValidationError({"code": "编码只能由字母、数字、-、_、. 组成，且以字母或数字开头"})
         others = type(self).objects.filter(code__iexact=self.code)
         if (others.exclude(pk=self.pk) if self.pk else others).exists():
             raise ValidationError({"code": f"编码 {self.code} 已被使用（不区分大小写）"})
+        parent = self.parent
+        if parent is not None and self.pk is not None:
+            own = type(self).objects.filter(pk=self.pk).values_list("path", flat=True).first()
+            if own and parent.path.startswith(own):
+                raise ValidationError({"parent": "上级不能是自身或自己的下级"})
+
+    def save(self, *args, **kwargs) -> None:
+        """Save, and when the code or the parent changed, move the paths of the subtree and of the case
+        parties on it in the same transaction (a renamed or moved unit keeps its cases, and a new node
+        with the old code gets none of them)."""
+        self.clean()
+        parent = self.parent
         before = (
             type(self).objects.filter(pk=self.pk).values_list("path", "depth").first() if self.pk else None
         )
-        if parent is not None and before is not None and parent.path.startswith(before[0]):
-            raise ValidationError({"parent": "上级不能是自身或自己的下级"})
         self.path = f"{parent.path if parent else '/'}{self.code}/"
         self.depth = (parent.depth + 1) if parent else 0
         with transaction.atomic():

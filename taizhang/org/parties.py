@@ -40,10 +40,9 @@ def node_path(division=None, unit=None) -> str:
 
     Both trees in one column, so that "every party a person's nodes reach" is one indexed prefix search.
     """
-    if division is not None:
-        return "d" + division.path
-    if unit is not None:
-        return "u" + unit.path
+    node = division if division is not None else unit
+    if node is not None:
+        return node.party_prefix + node.path
     raise ValueError("a party is a division or a unit")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Q
 
 from .models import Division, Membership, Unit, User
-from .parties import CO, LEAD, PLACE, SUPERVISOR, WORKING_PARTIES, PartyNode, node_path
+from .parties import LEAD, PLACE, SUPERVISOR, WORKING_PARTIES, PartyNode, node_path
 from .roles import REPORTER, SYSTEM, role_def
 
 
@@ -252,10 +252,6 @@ def roles_over(
     if unit is not None:
         parties.append(PartyNode(LEAD, node_path(unit=unit), unit_id=unit.pk))
     return case_roles(user, parties, reporter_id)
-
-
-def co_party(unit: Unit) -> PartyNode:
-    return PartyNode(CO, node_path(unit=unit), unit_id=unit.pk)
 
 
 def visible_nodes(user):

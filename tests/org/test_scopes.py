@@ -114,3 +114,19 @@ def test_a_mechanisms_own_self_only_role_is_treated_by_its_flag(world, monkeypat
     assert staff_roles(world.dispatcher) == {"dispatcher"} and not is_supporter_role(world.dispatcher)
     mine = report(world, user=world.resident, title="居民举报")
     assert not Case.objects.for_user(user).filter(pk=mine.pk).exists()
+
+
+def test_a_bad_or_clashing_code_is_a_form_error_in_the_admin(world, admin_client):
+    """The code rules live in clean(): the admin shows them on the form, never as a server error."""
+    from taizhang.org.models import Division
+
+    for code, message in (("wmjd", "已被使用"), ("A/B", "只能由字母")):
+        data = {"code": code, "name": "测试街道", "level": "street", "parent": world.district.pk}
+        response = admin_client.post("/admin/org/division/add/", data)
+        assert response.status_code == 200 and message in response.content.decode(), code
+    assert not Division.objects.filter(name="测试街道").exists()
+    response = admin_client.post(
+        f"/admin/org/division/{world.street.pk}/change/",
+        {"code": "WMJD", "name": "五马街道", "level": "street", "parent": world.grid.pk},
+    )
+    assert response.status_code == 200 and "上级不能是自身或自己的下级" in response.content.decode()
