@@ -23,6 +23,7 @@ from taizhang.text import normalise_data, normalise_text
 
 from .attachments import usable_attachments
 from .effects import check_co_units, check_master, copy_to_merged, record_merge, set_co_units
+from .fetch import fetch_for_acting
 from .models import Attachment, Case
 from .parties import (
     end_enforcement,
@@ -31,7 +32,6 @@ from .parties import (
     one_level_above,
     parties_of,
     with_parties,
-    with_party_rows,
 )
 from .recording import Recorder, diff, snapshot
 from .rules import check_condition_met, check_window, condition_met, target_state, unit_kind_error
@@ -68,14 +68,20 @@ class TransitionPlan:
     target: str | None = None
 
 
-def get_case(user: User, case_id: int | str, action: str = "view", *, for_update: bool = False) -> Case:
-    """A case by id or number through the permission-aware queryset; 404 when not visible."""
-    qs = Case.objects.for_user(user, action).select_related("division", "unit", "reporter")
+def get_case(user: User, case_id: int | str, action: str = "view", *, code: str | None = None) -> Case:
+    """A case by id or number through the permission-aware queryset; 404 when not visible.
+
+    To act (`action="act"`) the case comes with its parties and the person's roles in one statement
+    (`fetch.fetch_for_acting`, the same visibility rule); `code` names the transition about to be taken,
+    whose `distinct_from` actor then comes along.
+    """
     if action == "act":
-        # Acting needs only the party nodes: they come in the same statement (`with_party_rows`).
-        qs = with_party_rows(qs)
-    else:
-        qs = qs.prefetch_related(with_parties())  # a page shows the parties' names
+        found = fetch_for_acting(user, case_lookup(case_id), code)
+        if found is None:
+            raise not_found()
+        return found
+    qs = Case.objects.for_user(user, action, one=True).select_related("division", "unit", "reporter")
+    qs = qs.prefetch_related(with_parties())  # a page shows the parties' names
     try:
         return qs.get(**case_lookup(case_id))
     except Case.DoesNotExist:
@@ -124,7 +130,11 @@ def already_taken(case: Case, code: str) -> bool:
     return case.transitions.filter(code=code, kind__in=["transition", "approve"]).exists()
 
 
-def last_actor_of(case: Case, codes: list[str]) -> int | None:
+def last_actor_of(case: Case, codes: list[str], code: str | None = None) -> int | None:
+    """Who last took one of `codes` (read with the case by the acting fetch for transition `code`)."""
+    kept = getattr(case, "_last_actor", None)
+    if code is not None and kept is not None and kept[0] == code:
+        return kept[1]
     rows = case.transitions.filter(code__in=codes, kind__in=["transition", "approve"]).order_by("-seq")
     return rows.values_list("actor_id", flat=True).first()
 
@@ -161,7 +171,7 @@ def check_transition(user: User, case: Case, req: TransitionRequest, now=None) -
     if t.once and already_taken(case, t.code):
         raise conflict("already_taken", f"「{t.name}」只能办理一次，本案件已办理过")
     check_window(mech, case, t, now)
-    if t.distinct_from and last_actor_of(case, t.distinct_from) == user.pk:
+    if t.distinct_from and last_actor_of(case, t.distinct_from, t.code) == user.pk:
         raise forbidden("same_person", f"「{t.name}」须由办理上一环节以外的人员办理")
     plan = check_content(mech, case, t, acting.spec, req, user)
     plan.acting = acting
@@ -377,7 +387,7 @@ def do_transition(user: User, case_id: int | str, req: TransitionRequest) -> Cas
     """Take a transition (or file it for approval) in one transaction; 409 if someone acted first."""
     req = normalised_request(req)  # request_approval keeps its fields in the case's pending request
     with transaction.atomic():
-        case = get_case(user, case_id, "act")
+        case = get_case(user, case_id, "act", code=req.code)
         now = clock_now()
         plan = check_transition(user, case, req, now)
         recorder = Recorder(case)

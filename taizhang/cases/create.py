@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from taizhang.clock.calendar import ClockError
@@ -21,6 +22,7 @@ from taizhang.org.scopes import grants_of, roles_over, self_only
 from taizhang.text import normalise_data, normalise_text
 
 from .attachments import usable_attachments
+from .fetch import division_chain
 from .idempotency import expired
 from .models import Attachment, Case, CaseSequence, IdempotencyKey
 from .parties import add_initial_parties
@@ -59,6 +61,7 @@ class CreatePlan:
     lon: Decimal | None
     attachments: list[Attachment]
     unit: Unit | None = None
+    chain: list[Division] | None = None  # the division and those above it
 
 
 def intake_role(user: User, mech: Mechanism, division: Division) -> tuple[str | None, Unit | None]:
@@ -111,7 +114,7 @@ def check_create_case(user: User, data: CaseInput) -> CreatePlan:
     mech = get_registry().mechanisms.get(data.mechanism)
     if mech is None:
         raise invalid([FieldError("mechanism", "unknown_mechanism", f"没有编码为 {data.mechanism} 的机制")])
-    division = Division.objects.filter(code=data.division).first()
+    division, chain = division_chain(user, data.division)
     if division is None:
         raise invalid([FieldError("division", "unknown_division", f"没有编码为 {data.division} 的区划")])
     role, unit = intake_role(user, mech, division)
@@ -150,7 +153,9 @@ def check_create_case(user: User, data: CaseInput) -> CreatePlan:
     taken = Case.objects.filter(mechanism=mech.code, external_id=data.external_id).exclude(external_id="")
     if data.external_id and taken.exists():  # the exclude lets the planner use the partial unique index
         raise conflict("duplicate_external_id", f"外部编号 {data.external_id} 已有对应案件")
-    return CreatePlan(mech, division, role, channel, grade, {**cleaned, **data.extra}, lat, lon, files, unit)
+    return CreatePlan(
+        mech, division, role, channel, grade, {**cleaned, **data.extra}, lat, lon, files, unit, chain
+    )
 
 
 def intake_photo_errors(
@@ -166,30 +171,38 @@ def intake_photo_errors(
     return []
 
 
-def next_number(mech: Mechanism, year: int) -> str:
-    """YH-2026-000123: a per-mechanism, per-year sequence, safe under concurrent creation."""
+def next_number(mech: Mechanism, year: int) -> tuple[str, int | None]:
+    """YH-2026-000123: a per-mechanism, per-year sequence, safe under concurrent creation; with the new
+    case's id on PostgreSQL, taken from the table's sequence in the same statement (None on SQLite)."""
     code = mech.code
-    last = bump_sequence(code, year)
-    if last is None:
+    bumped = bump_sequence(code, year)
+    if bumped is None:
         try:
             with transaction.atomic():
-                last = CaseSequence.objects.create(mechanism=code, year=year, last=1).last
+                CaseSequence.objects.create(mechanism=code, year=year, last=0)
         except IntegrityError:
-            last = bump_sequence(code, year)
-    return f"{mech.definition.number_prefix}-{year}-{last:06d}"
+            pass  # created by a concurrent report: bump it
+        bumped = bump_sequence(code, year)
+    last, case_id = bumped
+    return f"{mech.definition.number_prefix}-{year}-{last:06d}", case_id
 
 
-def bump_sequence(mechanism: str, year: int) -> int | None:
+def bump_sequence(mechanism: str, year: int) -> tuple[int, int | None] | None:
     """The next number of the year's sequence in one statement (`UPDATE … RETURNING`, PostgreSQL and
     SQLite ≥ 3.35 alike: the ORM's update returns only a row count); None when the year has none yet."""
     table = connection.ops.quote_name(CaseSequence._meta.db_table)
+    next_id = ""
+    if connection.vendor == "postgresql":
+        next_id = f", nextval(pg_get_serial_sequence('{Case._meta.db_table}', 'id'))"
     with connection.cursor() as cur:
         cur.execute(
-            f'UPDATE {table} SET "last" = "last" + 1 WHERE "mechanism" = %s AND "year" = %s RETURNING "last"',
+            f'UPDATE {table} SET "last" = "last" + 1 WHERE "mechanism" = %s AND "year" = %s RETURNING "last"{next_id}',
             [mechanism, year],
         )
         row = cur.fetchone()
-    return row[0] if row else None
+    if row is None:
+        return None
+    return row[0], (row[1] if len(row) > 1 else None)
 
 
 def request_fingerprint(data: CaseInput) -> str:
@@ -260,12 +273,16 @@ def replay(user: User, key: str, fingerprint: str) -> Case | None:
 
 
 def insert_case(user: User, data: CaseInput, plan: CreatePlan, now) -> Case:
+    """The case row, its parties and its first history row. On PostgreSQL the id comes with the number
+    and all three are one statement (`writes.Batch`); on SQLite the row is inserted first for its id."""
     mech = plan.mech
     # The division's ancestors, once: its district is the case's region, a level of it may supervise.
-    chain = list(Division.objects.filter(code__in=plan.division.ancestor_codes()))
+    chain = plan.chain if plan.chain is not None else ancestors(plan.division)
+    number, case_id = next_number(mech, timezone.localtime(now).year)
     case = Case(
+        id=case_id,
         mechanism=mech.code,
-        number=next_number(mech, timezone.localtime(now).year),
+        number=number,
         region=plan.division.district(chain).code,
         title=data.title.strip(),
         description=(data.description or "").strip(),
@@ -289,7 +306,8 @@ def insert_case(user: User, data: CaseInput, plan: CreatePlan, now) -> Case:
         apply_deadline(mech, case, mech.definition.intake.initial, "restart", now)
     except ClockError as exc:
         raise ActionError(exc.code, exc.message, 422) from None
-    case.save()
+    if case_id is None:
+        case.save()
     add_initial_parties(case, mech, now, chain)
     recorder = Recorder(case)
     changes = creation_changes(case, plan.division.code)
@@ -306,5 +324,14 @@ def insert_case(user: User, data: CaseInput, plan: CreatePlan, now) -> Case:
         changes=changes,
         attachments=plan.attachments,
     )
-    recorder.insert_new()
+    recorder.insert_new(saved=case_id is None)
+    if case_id is not None:  # what `save()` would have told (the similar-case index, hot spots)
+        post_save.send(
+            Case, instance=case, created=True, update_fields=None, raw=False, using=connection.alias
+        )
     return case
+
+
+def ancestors(division: Division) -> list[Division]:
+    """The division and the divisions above it (one query)."""
+    return list(Division.objects.filter(code__in=division.ancestor_codes()))

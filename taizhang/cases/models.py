@@ -18,17 +18,18 @@ STATE_KINDS = [
 
 
 class CaseQuerySet(models.QuerySet):
-    def for_user(self, user, action: str = "view") -> CaseQuerySet:
+    def for_user(self, user, action: str = "view", one: bool = False) -> CaseQuerySet:
         """Cases a person may see (`view`) or try to act on (`act`): those with a party the person's
         nodes reach (the place, the lead and 协办 units, the supervising body, an enforcement unit, an
         earlier lead), what they reported, and everything for inspectors. Supporting a case (我也遇到)
-        grants nothing here: supporters read the public ledger's view.
+        grants nothing here: supporters read the public ledger's view. `one`: the filter is written for
+        fetching one case (a correlated EXISTS rather than a semi-join over everything the person reaches).
         """
         from .parties import visible_q
 
         if action not in ("view", "act"):
             raise ValueError(f"unknown action {action!r}")
-        q = visible_q(user)
+        q = visible_q(user, one)
         return self.all() if q is None else self.filter(q)
 
     def overdue(self, now) -> CaseQuerySet:
@@ -127,6 +128,13 @@ class Case(models.Model):
                 name="case_mechanism_external_id",
             ),
         ]
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """Keep what was read, so that a write sends only the columns an operation changed."""
+        instance = super().from_db(db, field_names, values)
+        instance.loaded_values = dict(zip(field_names, values, strict=True))
+        return instance
 
     def __str__(self) -> str:
         return f"{self.number} {self.title}"

@@ -6,12 +6,10 @@ Every change of a party is also written in the history row of the transition tha
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from django.db import connection
-from django.db.models import Prefetch, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from taizhang.mechanisms.registry import Mechanism
 from taizhang.org.models import Division, Unit, User
@@ -22,15 +20,11 @@ from .models import Case, CaseParty
 
 
 def parties_of(case: Case) -> list[PartyNode]:
-    """The case's parties (read with the case by `with_party_rows` or `with_parties`, else one query), kept."""
+    """The case's parties (read with the case by the acting fetch or `with_parties`, else one query), kept
+    on the case with the changes this operation queued (`PartyWrites`)."""
     cached = getattr(case, "_party_nodes", None)
     if cached is None:
-        raw = case.__dict__.pop(PARTY_ROWS, None)
-        if raw is not None:
-            rows = json.loads(raw) if isinstance(raw, str) else raw
-            cached = [PartyNode(kind, path, division, unit) for kind, path, division, unit in rows or []]
-        else:
-            cached = [PartyNode(p.kind, p.path, p.division_id, p.unit_id) for p in case.parties.all()]
+        cached = [PartyNode(p.kind, p.path, p.division_id, p.unit_id, p.pk) for p in case.parties.all()]
         case._party_nodes = cached
     return cached
 
@@ -45,45 +39,87 @@ def party_names(case: Case, kind: str) -> list[str]:
     return [str(p.division or p.unit) for p in case.parties.all() if p.kind == kind]
 
 
-PARTY_ROWS = "party_rows"
-
-
-def with_party_rows(qs):
-    """The cases with their party rows as one JSON column (`parties_of` reads it): a correlated
-    subquery in the same statement, where a prefetch would be a second query per fetch."""
-    table = connection.ops.quote_name(CaseParty._meta.db_table)
-    outer = f"{connection.ops.quote_name(Case._meta.db_table)}.{connection.ops.quote_name('id')}"
-    columns = "p.kind, p.path, p.division_id, p.unit_id"
-    if connection.vendor == "postgresql":
-        agg = f"SELECT json_agg(json_build_array({columns}) ORDER BY p.id)::text FROM {table} p"
-        sql = f"({agg} WHERE p.case_id = {outer})"
-    else:  # SQLite: json_group_array keeps the order of the inner query
-        inner = f"SELECT {columns} FROM {table} p WHERE p.case_id = {outer} ORDER BY p.id"
-        sql = f"(SELECT json_group_array(json_array(kind, path, division_id, unit_id)) FROM ({inner}))"
-    return qs.annotate(**{PARTY_ROWS: RawSQL(sql, ())})
-
-
 def forget_parties(case: Case) -> None:
     case.__dict__.pop("_party_nodes", None)
-    case.__dict__.pop(PARTY_ROWS, None)
     prefetched = getattr(case, "_prefetched_objects_cache", {})
     prefetched.pop("parties", None)
 
 
-def visible_q(user: User) -> Q | None:
+@dataclass
+class PartyWrites:
+    """Party changes of one operation, written with its history row (`Recorder.commit`): rows that become
+    earlier parties (by id) and new rows. The case's party list shows them at once, so that the next rule
+    of the same operation sees what the previous one decided."""
+
+    demoted: set[int] = field(default_factory=set)
+    added: list[CaseParty] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.demoted or self.added)
+
+
+def queued(case: Case) -> PartyWrites:
+    """The party changes queued on the case (made on first use)."""
+    writes = case.__dict__.get("_party_writes")
+    if writes is None:
+        writes = case.__dict__["_party_writes"] = PartyWrites()
+    return writes
+
+
+def add_party(case: Case, new: CaseParty) -> None:
+    queued(case).added.append(new)
+    parties_of(case).append(PartyNode(new.kind, new.path, new.division_id, new.unit_id))
+
+
+def demote(case: Case, which) -> None:
+    """Every party for which `which(node)` holds becomes an earlier party (FORMER)."""
+    writes, nodes = queued(case), parties_of(case)
+    for i, p in enumerate(nodes):
+        if p.kind == FORMER or not which(p):
+            continue
+        if p.id is not None:
+            writes.demoted.add(p.id)
+        else:  # added by this operation and not written yet
+            for new in writes.added:
+                if new.kind == p.kind and new.path == p.path:
+                    new.kind = FORMER
+        nodes[i] = replace(p, kind=FORMER)
+
+
+def take_writes(case: Case) -> PartyWrites:
+    """The queued party changes, handed to the writer (and no longer queued)."""
+    return case.__dict__.pop("_party_writes", None) or PartyWrites()
+
+
+def written(case: Case, writes: PartyWrites, ids: list[int | None]) -> None:
+    """After the write: the new rows' ids on the case's party list; a page's prefetch is stale."""
+    by_key = {(new.kind, new.path): pk for new, pk in zip(writes.added, ids, strict=True)}
+    nodes = parties_of(case)
+    for i, p in enumerate(nodes):
+        if p.id is None and (p.kind, p.path) in by_key:
+            nodes[i] = replace(p, id=by_key[(p.kind, p.path)])
+    getattr(case, "_prefetched_objects_cache", {}).pop("parties", None)
+
+
+def visible_q(user: User, one: bool = False) -> Q | None:
     """Cases the person may see: their parties reached by the person's nodes, and their own reports.
 
-    None: everything (an inspector, an administrator). One semi-join over the party rows' path index.
+    None: everything (an inspector, an administrator). For lists one semi-join over the party rows' path
+    index; for one case (`one`) a correlated EXISTS over that case's own party rows (an index lookup by
+    case, however many cases the person reaches).
     """
     if user is None or not user.is_authenticated:
         return Q(pk__in=[])
-    return memo_on_user(user, "_taizhang_visible_q", lambda: build_visible_q(user))
+    name = "_taizhang_visible_one_q" if one else "_taizhang_visible_q"
+    return memo_on_user(user, name, lambda: build_visible_q(user, one))
 
 
-def build_visible_q(user: User) -> Q | None:
+def build_visible_q(user: User, one: bool = False) -> Q | None:
     if sees_everything(user):
         return None
     rows = CaseParty.objects.filter(reach_q(user, closed_places()))
+    if one:
+        return Q(reporter=user) | Q(Exists(rows.filter(case_id=OuterRef("pk"))))
     return Q(reporter=user) | Q(pk__in=rows.values("case_id"))
 
 
@@ -139,10 +175,11 @@ def initial_rows(case: Case, now: datetime, body: Division | None) -> list[CaseP
 def add_initial_parties(
     case: Case, mech: Mechanism, now: datetime, chain: list[Division] | None = None
 ) -> None:
-    """Write `initial_rows` of a case just inserted (`chain`: its division's ancestors, when known)."""
+    """Queue `initial_rows` of a new case (`chain`: its division's ancestors, when known)."""
     body = level_division(case.division, mech.definition.parties.supervisor_level, chain)
-    CaseParty.objects.bulk_create(initial_rows(case, now, body))
-    forget_parties(case)
+    case._party_nodes = []
+    for new in initial_rows(case, now, body):
+        add_party(case, new)
 
 
 def node_code(node: Division | Unit | None) -> str | None:
@@ -153,31 +190,24 @@ def hand_over(case: Case, lead: Unit | None, acting: Acting | None, now: datetim
     """A new lead unit (or none, 退回): the one before becomes an earlier lead, and the body the person
     acted through becomes the supervising body. Returns the changes for the history row.
 
-    Decided on the parties read with the case (the case row's compare-and-swap guards them): at most one
-    UPDATE to earlier parties and one INSERT of new rows.
+    Decided on the parties read with the case (the case row's compare-and-swap guards them) and queued
+    for the writer (`PartyWrites`).
     """
     changes: dict[str, list] = {}
     nodes = parties_of(case)
-    demote = Q(kind=LEAD) if lead is None else Q(kind=LEAD) & ~Q(unit=lead)
-    must_demote = any(p.kind == LEAD and (lead is None or p.unit_id != lead.pk) for p in nodes)
-    new_rows = []
-    if lead is not None and not any(p.kind == LEAD and p.unit_id == lead.pk for p in nodes):
-        new_rows.append(row(case, LEAD, now, unit=lead))
+    new_lead = lead is not None and not any(p.kind == LEAD and p.unit_id == lead.pk for p in nodes)
+    demote(case, lambda p: p.kind == LEAD and (lead is None or p.unit_id != lead.pk))
+    if new_lead:
+        add_party(case, row(case, LEAD, now, unit=lead))
     node = acting.node if acting is not None else None
     if isinstance(node, Unit) and lead is not None and related(node_path_of(node), node_path(unit=lead)):
         node = None  # a unit handing work to itself or its own workshop does not become its supervisor
     if lead is not None and node is not None:
-        before = next((p for p in nodes if p.kind == SUPERVISOR), None)
+        before = next((p for p in parties_of(case) if p.kind == SUPERVISOR), None)
         if before is None or before.path != node_path_of(node):
-            demote |= Q(kind=SUPERVISOR)
-            must_demote = must_demote or before is not None
-            new_rows.append(row(case, SUPERVISOR, now, **node_kwargs(node)))
+            demote(case, lambda p: p.kind == SUPERVISOR)
+            add_party(case, row(case, SUPERVISOR, now, **node_kwargs(node)))
             changes["supervisor"] = [code_of(before), node.code]
-    if must_demote:
-        CaseParty.objects.filter(demote, case=case).update(kind=FORMER)
-    if new_rows:
-        CaseParty.objects.bulk_create(new_rows)
-    forget_parties(case)
     return changes
 
 
@@ -196,10 +226,8 @@ def join_enforcement(case: Case, unit: Unit, now: datetime) -> dict[str, list]:
     before = [p for p in parties_of(case) if p.kind == ENFORCEMENT]
     if any(p.unit_id == unit.pk for p in before):
         return {}
-    if before:
-        CaseParty.objects.filter(case=case, kind=ENFORCEMENT).update(kind=FORMER)
-    CaseParty.objects.create(case=case, kind=ENFORCEMENT, unit=unit, path=node_path(unit=unit), since=now)
-    forget_parties(case)
+    demote(case, lambda p: p.kind == ENFORCEMENT)
+    add_party(case, row(case, ENFORCEMENT, now, unit=unit))
     return {"enforcement_unit": [code_of(before[-1]) if before else None, unit.code]}
 
 
@@ -208,8 +236,7 @@ def end_enforcement(case: Case) -> dict[str, list]:
     before = [p for p in parties_of(case) if p.kind == ENFORCEMENT]
     if not before:
         return {}
-    CaseParty.objects.filter(case=case, kind=ENFORCEMENT).update(kind=FORMER)
-    forget_parties(case)
+    demote(case, lambda p: p.kind == ENFORCEMENT)
     return {"enforcement_unit": [code_of(before[-1]), None]}
 
 
@@ -217,12 +244,10 @@ def set_co_parties(case: Case, units: list[Unit], now: datetime) -> None:
     """协办 units as parties: those dropped keep read access as earlier units."""
     keep = {u.pk for u in units}
     have = {p.unit_id for p in parties_of(case) if p.kind == CO}
-    if have - keep:
-        CaseParty.objects.filter(case=case, kind=CO).exclude(unit_id__in=keep).update(kind=FORMER)
-    fresh = [row(case, CO, now, unit=u) for u in units if u.pk not in have]
-    if fresh:
-        CaseParty.objects.bulk_create(fresh)
-    forget_parties(case)
+    demote(case, lambda p: p.kind == CO and p.unit_id not in keep)
+    for u in units:
+        if u.pk not in have:
+            add_party(case, row(case, CO, now, unit=u))
 
 
 def node_path_of(node: Division | Unit) -> str:

@@ -6,13 +6,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Model
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from taizhang.errors import conflict
+from taizhang.org.parties import FORMER
 
 from .hashchain import transition_digest
-from .models import Attachment, Case, Transition
+from .models import Attachment, Case, CaseParty, Transition
+from .parties import take_writes, written
+from .writes import Batch, Ref
 
 # What a history row reports as changed when it differs before and after a transition.
 TRACKED = (
@@ -128,37 +133,100 @@ class Recorder:
         return row
 
     def commit(self) -> None:
-        """Update the case only if nobody changed it since it was read, then insert the rows.
+        """Update the case only if nobody changed it since it was read, then insert the rows, claim their
+        attachments and write the party changes: one statement on PostgreSQL (`writes.Batch`).
 
-        The compare-and-swap comes first so that a concurrent loser gets a clean 409, not a
-        unique-key failure on the history.
+        The compare-and-swap comes first and guards the rest, so that a concurrent loser gets a clean
+        409, not a unique-key failure on the history.
         """
         case = self.case
-        values = {
-            f.attname: getattr(case, f.attname)
-            for f in Case._meta.concrete_fields
-            if not f.primary_key and f.attname not in ("number", "created_at")
-        }
-        updated = Case.objects.filter(pk=case.pk, version=self.base_version).update(**values)
-        if updated != 1:
-            raise conflict("stale_version", "案件已被他人更新，请刷新后重试")
-        self._insert_rows()
+        batch = Batch()
+        batch.update(Case, changed_values(case), "id = %s AND version = %s", [case.pk, self.base_version])
+        self._write(batch, case.pk)
 
-    def _insert_rows(self) -> None:
+    def insert_new(self, saved: bool) -> None:
+        """For a new case: its row (unless `saved` already, for its id: then its hash and version), its
+        history rows and its parties, in one batch."""
+        case, batch = self.case, Batch()
+        if saved:
+            batch.update(Case, {"last_hash": case.last_hash, "version": case.version}, "id = %s", [case.pk])
+        else:
+            values = {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields}
+            batch.insert(Case, values)
+        self._write(batch, case.pk)
+
+    def _write(self, batch: Batch, case_id: int) -> None:
+        case = self.case
+        row_steps = []
         for row, files in self.rows:
-            row.save()
+            values = {f.attname: getattr(row, f.attname) for f in TRANSITION_FIELDS}
+            values["case_id"] = case_id
+            step = batch.insert(Transition, values)
+            claim = None
             if files:
                 # Claim only attachments no record has used yet: two requests naming the same photo
                 # at once must not both take it (the loser's history would hash a file it lost).
-                claimed = Attachment.objects.filter(
-                    pk__in=[a.pk for a in files], transition__isnull=True
-                ).update(transition=row, case=self.case, claimed_at=row.created_at)
-                if claimed != len(files):
-                    raise conflict("attachment_taken", "附件已被另一条记录使用，请重新上传")
-        self.base_version = self.case.version
+                claim = batch.update(
+                    Attachment,
+                    {"transition_id": Ref(step), "case_id": case_id, "claimed_at": row.created_at},
+                    f"id IN ({', '.join(['%s'] * len(files))}) AND transition_id IS NULL",
+                    [a.pk for a in files],
+                )
+            row_steps.append((row, files, step, claim))
+        writes = take_writes(case)
+        if writes.demoted:
+            ids = sorted(writes.demoted)
+            batch.update(CaseParty, {"kind": FORMER}, f"id IN ({', '.join(['%s'] * len(ids))})", ids)
+        party_steps = [
+            batch.insert(CaseParty, {**party_values(new), "case_id": case_id}) for new in writes.added
+        ]
+        results = batch.run()
+        if not results[0]:
+            raise conflict("stale_version", "案件已被他人更新，请刷新后重试")
+        case._state.adding, case._state.db = False, connection.alias
+        for row, files, step, claim in row_steps:
+            if claim is not None and results[claim] != len(files):
+                raise conflict("attachment_taken", "附件已被另一条记录使用，请重新上传")
+            row.pk, row.case_id = results[step], case.pk
+            row._state.adding, row._state.db = False, connection.alias
+            for a in files:
+                a.transition_id, a.case_id, a.claimed_at = row.pk, case.pk, row.created_at
+        written(case, writes, [results[i] for i in party_steps])
+        case.loaded_values = current_values(case)
+        self.base_version = case.version
         self.rows = []
+        for row, *_ in row_steps:  # what `save()` would have told (insight scores answers)
+            post_save.send(
+                Transition, instance=row, created=True, update_fields=None, raw=False, using=connection.alias
+            )
 
-    def insert_new(self) -> None:
-        """For a case just inserted in this transaction: only the rows are left to write."""
-        Case.objects.filter(pk=self.case.pk).update(last_hash=self.case.last_hash, version=self.case.version)
-        self._insert_rows()
+
+TRANSITION_FIELDS = [f for f in Transition._meta.concrete_fields if not f.primary_key]
+CASE_FIELDS = [
+    f for f in Case._meta.concrete_fields if not f.primary_key and f.attname not in ("number", "created_at")
+]
+# Written whether or not they look changed: a JSON value may have been changed in place.
+MUTABLE = {f.attname for f in CASE_FIELDS if f.get_internal_type() == "JSONField"}
+
+
+def current_values(case: Case) -> dict[str, Any]:
+    return {f.attname: getattr(case, f.attname) for f in CASE_FIELDS}
+
+
+def changed_values(case: Case) -> dict[str, Any]:
+    """The case's columns this operation changed (all of them for a case not read by `from_db`)."""
+    now = current_values(case)
+    before = getattr(case, "loaded_values", None)
+    if before is None:
+        return now
+    return {k: v for k, v in now.items() if k in MUTABLE or k not in before or before[k] != v}
+
+
+def party_values(new: CaseParty) -> dict[str, Any]:
+    return {
+        "kind": new.kind,
+        "division_id": new.division_id,
+        "unit_id": new.unit_id,
+        "path": new.path,
+        "since": new.since,
+    }

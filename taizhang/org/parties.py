@@ -9,7 +9,7 @@ transition names (`verifier@supervisor`). The reporter is the case's own column,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.utils.translation import gettext_lazy as _
 
@@ -54,3 +54,5 @@ class PartyNode:
     path: str
     division_id: int | None = None
     unit_id: int | None = None
+    # The party row's id (None for a row the operation adds and has not written yet).
+    id: int | None = field(default=None, compare=False)

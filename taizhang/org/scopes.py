@@ -64,7 +64,7 @@ def grants_of(user: User) -> list[Grant]:
 
 # What is derived from a person's roles and kept on the user object with them (one request's life):
 # the visibility and to-do filters are built once, not again for every case a request fetches.
-DERIVED = ("_taizhang_visible_q", "_taizhang_todo_q")
+DERIVED = ("_taizhang_visible_q", "_taizhang_visible_one_q", "_taizhang_todo_q")
 
 
 def forget_grants(user: User) -> None:
