@@ -255,7 +255,9 @@ def division_chain(user: User, code: str) -> tuple[Division | None, list[Divisio
     """A division by code and the divisions above it, with the person's grants when not yet loaded, in one
     statement (a report needs all three)."""
     columns = ", ".join(f"a.{q(f.column)}" for f in DIVISION_FIELDS)
-    load_grants = user is not None and user.is_authenticated and getattr(user, "_taizhang_grants", None) is None
+    load_grants = (
+        user is not None and user.is_authenticated and getattr(user, "_taizhang_grants", None) is None
+    )
     extra = f", {grants_sql()}" if load_grants else ""
     sql = (
         f"SELECT {columns}{extra} FROM {table(Division)} x JOIN {table(Division)} a "
