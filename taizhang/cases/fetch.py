@@ -149,31 +149,40 @@ def party_rows_sql() -> str:
 
 def statement(user: User, lookup: dict[str, Any], code: str | None) -> tuple[str, list[Any]]:
     """The SELECT for one case (by pk or number) as `user` may act on it, and its parameters."""
-    columns = [f"c.{q(f.column)}" for f in CASE_FIELDS]
-    columns += [f"d.{q(f.column)}" for f in DIVISION_FIELDS]
-    columns += [f"u.{q(f.column)}" for f in UNIT_FIELDS]
-    columns.append(party_rows_sql())
-    params: list[Any] = []
-    if getattr(user, "_taizhang_grants", None) is None:  # not loaded yet in this request
-        columns.append(grants_sql())
-        params.append(user.pk)
-    else:
-        columns.append("NULL")
-    actor = last_actor_sql(code) if code else None
-    columns.append(actor or "NULL")
     key, value = next(iter(lookup.items()))
-    where = f"c.{'id' if key == 'pk' else 'number'} = %s"
+    with_grants = getattr(user, "_taizhang_grants", None) is None  # not loaded yet in this request
+    filtered = not reads_everything(user)
+    sql, visibility_params = statement_sql(key, with_grants, code, filtered)
+    params: list[Any] = [user.pk] if with_grants else []
     params.append(value)
-    if not reads_everything(user):
-        fragment, count = visibility_sql()
-        where += f" AND {fragment}"
-        params += [user.pk] * count
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {table(Case)} c "
-        f"JOIN {table(Division)} d ON d.id = c.division_id LEFT JOIN {table(Unit)} u ON u.id = c.unit_id "
-        f"WHERE {where}"
-    )
+    params += [user.pk] * visibility_params
     return sql, params
+
+
+def statement_sql(key: str, with_grants: bool, code: str | None, filtered: bool) -> tuple[str, int]:
+    """The statement's text for one shape of request, written once and kept on the registry (its text
+    depends on the mechanisms and roles), with how many times the visibility filter takes the person."""
+    kept = get_registry().__dict__.setdefault("_acting_sql", {})
+    shape = (connection.vendor, key, with_grants, code, filtered)
+    if shape not in kept:
+        columns = [f"c.{q(f.column)}" for f in CASE_FIELDS]
+        columns += [f"d.{q(f.column)}" for f in DIVISION_FIELDS]
+        columns += [f"u.{q(f.column)}" for f in UNIT_FIELDS]
+        columns.append(party_rows_sql())
+        columns.append(grants_sql() if with_grants else "NULL")
+        columns.append((last_actor_sql(code) if code else None) or "NULL")
+        where = f"c.{'id' if key == 'pk' else 'number'} = %s"
+        count = 0
+        if filtered:
+            fragment, count = visibility_sql()
+            where += f" AND {fragment}"
+        sql = (
+            f"SELECT {', '.join(columns)} FROM {table(Case)} c "
+            f"JOIN {table(Division)} d ON d.id = c.division_id LEFT JOIN {table(Unit)} u ON u.id = c.unit_id "
+            f"WHERE {where}"
+        )
+        kept[shape] = (sql, count)
+    return kept[shape]
 
 
 def reads_everything(user: User) -> bool:

@@ -13,9 +13,10 @@ Values are prepared by the model fields (`get_db_prep_save`), as the ORM would.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 
@@ -96,12 +97,12 @@ class Batch:
 def render(step: Step, guard: str, ref_sql) -> tuple[str, list[Any]]:
     """One step's SQL and parameters. `guard`: the CTE every later step needs a row from ("" for none);
     `ref_sql(ref)`: how a reference to an earlier step's id is written (a parameter keeps the Ref)."""
-    meta = step.model._meta
-    table = qn(meta.db_table)
+    conn = connections[DEFAULT_DB_ALIAS]  # once per step: the proxy `connection` looks it up on every use
+    table, columns = names_of(step.model, conn.vendor)
     names, exprs, params = [], [], []
     for attname, value in step.values.items():
-        f = meta.get_field(attname) if attname != "pk" else meta.pk
-        names.append(qn(f.column))
+        f, column = columns[attname]
+        names.append(column)
         if isinstance(value, Ref):
             expr = ref_sql(value)
             exprs.append(expr)
@@ -109,7 +110,7 @@ def render(step: Step, guard: str, ref_sql) -> tuple[str, list[Any]]:
                 params.append(value)
         else:
             exprs.append("%s")
-            params.append(f.get_db_prep_save(value, connection))
+            params.append(f.get_db_prep_save(value, conn))
     if step.kind == "insert":
         source = f" FROM {guard}" if guard else ""
         sql = (
@@ -119,3 +120,11 @@ def render(step: Step, guard: str, ref_sql) -> tuple[str, list[Any]]:
     sets = ", ".join(f"{n} = {e}" for n, e in zip(names, exprs, strict=True))
     where = step.where + (f" AND EXISTS (SELECT 1 FROM {guard})" if guard else "")
     return f"UPDATE {table} SET {sets} WHERE {where} RETURNING {table}.id", params + list(step.where_params)
+
+
+@lru_cache(maxsize=32)
+def names_of(model: type[Model], vendor: str) -> tuple[str, dict[str, tuple[Any, str]]]:
+    """The quoted table name and, by attname, each concrete field with its quoted column."""
+    del vendor  # cache key only
+    columns = {f.attname: (f, qn(f.column)) for f in model._meta.concrete_fields}
+    return qn(model._meta.db_table), columns
