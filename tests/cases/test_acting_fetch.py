@@ -173,3 +173,33 @@ def test_party_changes_are_written_with_the_history_row(world):
     ]
     if connection.vendor == "postgresql":  # one statement: the case, its history row and its parties
         assert len(writes) == 1 and "cases_transition" in writes[0] and "cases_case" in writes[0]
+
+
+def test_a_hazard_case_through_its_loop_stays_within_its_statements(world, photo):
+    """The bench's loop (report → 立案 → 交办 → 签收 → 整改完成 with a photo → 复核销号), each action with
+    the person's roles loaded afresh as in a request: 30 statements on PostgreSQL, BEGIN and COMMIT
+    included (#13's measure); SQLite runs the write steps one by one."""
+    from taizhang.org.scopes import forget_grants
+
+    picture = photo(world.handler)
+    counts = []
+
+    def step(user, fn):
+        forget_grants(user)
+        with CaptureQueriesContext(connection) as ctx:
+            result = fn()
+        counts.append(len(ctx.captured_queries))
+        return result
+
+    report(world)  # the year's number sequence exists from here on
+    case = step(world.grid_worker, lambda: report(world))
+    step(world.dispatcher, lambda: act(world.dispatcher, case, "register"))
+    step(
+        world.dispatcher,
+        lambda: act(world.dispatcher, case, "assign", params={"unit": world.safety_bureau.code}),
+    )
+    step(world.handler, lambda: act(world.handler, case, "sign"))
+    step(world.handler, lambda: act(world.handler, case, "rectified", attachments=[picture]))
+    step(world.verifier, lambda: act(world.verifier, case, "pass"))
+    assert fresh(case).state == "closed"
+    assert sum(counts) <= (30 if connection.vendor == "postgresql" else 43), counts
