@@ -202,7 +202,11 @@ class Mechanism:
 
 def condition_weight(cond: Condition | None) -> int:
     """How many attributes a condition names (a more specific rule beats a general one)."""
-    return 0 if cond is None else sum(getattr(cond, attr) is not None for attr in ("grade", "category", "channel"))
+    return (
+        0
+        if cond is None
+        else sum(getattr(cond, attr) is not None for attr in ("grade", "category", "channel"))
+    )
 
 
 def most_specific(limits: list, grade: str, category: str, channel: str):
@@ -337,7 +341,11 @@ def pack_overlaps(pack: PackDef, lined: LinedData, claimed: dict[tuple, str]) ->
                 key = (code, division, kind, state)
                 other = claimed.get(key)
                 if other is not None and key not in mine:
-                    what = f"状态 '{state}' " if state else ("" if kind in ("kpi", "intake", "total_limits") else "所有状态")
+                    what = (
+                        f"状态 '{state}' "
+                        if state
+                        else ("" if kind in ("kpi", "intake", "total_limits") else "所有状态")
+                    )
                     if kind == "transitions":
                         what = f"流转 '{state}' "
                     label = {

@@ -13,11 +13,15 @@ from .yamlfile import LinedData
 DATE_TYPES = ("date", "datetime")
 
 
-def check_whole(duration: Duration | None, text: str, lined: LinedData, path: tuple, problems: list[Problem]) -> None:
+def check_whole(
+    duration: Duration | None, text: str, lined: LinedData, path: tuple, problems: list[Problem]
+) -> None:
     """工作日 and calendar periods (月, 季度, 半年, 年) are whole numbers: refused at load time, not at the
     first deadline."""
     if duration is not None and duration.unit in WHOLE_UNITS and duration.amount != int(duration.amount):
-        problems.append(lined.problem(path, f"时限 '{text}' 须为整数（工作日和按月、季度、半年、年计算的时限不能有小数）"))
+        problems.append(
+            lined.problem(path, f"时限 '{text}' 须为整数（工作日和按月、季度、半年、年计算的时限不能有小数）")
+        )
 
 
 def check_limit_basis(
@@ -36,11 +40,15 @@ def check_limit_basis(
             problems.append(lined.problem((*path, key), f"未知的日期字段 '{name}'（可用：{known}）"))
         elif field.type not in DATE_TYPES:
             problems.append(
-                lined.problem((*path, key), f"字段 '{name}' 的类型为 {field.type}，时限只能按 date 或 datetime 字段计算")
+                lined.problem(
+                    (*path, key), f"字段 '{name}' 的类型为 {field.type}，时限只能按 date 或 datetime 字段计算"
+                )
             )
     if limit.until_field is not None:
         if limit.limit is not None:
-            problems.append(lined.problem((*path, "limit"), "写了 until_field（截止于日期字段）就不再写 limit"))
+            problems.append(
+                lined.problem((*path, "limit"), "写了 until_field（截止于日期字段）就不再写 limit")
+            )
         if limit.from_field is not None:
             problems.append(lined.problem((*path, "from_field"), "from_field 与 until_field 只能写一个"))
         return
@@ -86,26 +94,38 @@ def check_supervise(mech: MechanismDef, lined: LinedData, problems: list[Problem
         path = ("transitions", i)
         if t.deadline == "recount" and t.moves:
             problems.append(
-                lined.problem((*path, "deadline"), "recount 按本状态重新计算时限，只能用于不改变状态的流转（没有 to）")
+                lined.problem(
+                    (*path, "deadline"), "recount 按本状态重新计算时限，只能用于不改变状态的流转（没有 to）"
+                )
             )
         if t.deadline == "renew" and not t.moves:
             problems.append(
-                lined.problem((*path, "deadline"), "renew 给新状态一个新的时限，只能用于改变状态的流转（写 to）")
+                lined.problem(
+                    (*path, "deadline"), "renew 给新状态一个新的时限，只能用于改变状态的流转（写 to）"
+                )
             )
         sup = t.supervise
         if sup is None:
             continue
         for j, code in enumerate(sup.accept_in):
             if code not in states:
-                problems.append(lined.problem((*path, "supervise", "accept_in", j), unknown("state", code, set(states))))
+                problems.append(
+                    lined.problem((*path, "supervise", "accept_in", j), unknown("state", code, set(states)))
+                )
             elif states[code].kind == "closed":
-                problems.append(lined.problem((*path, "supervise", "accept_in", j), f"终态 '{code}' 没有时限"))
+                problems.append(
+                    lined.problem((*path, "supervise", "accept_in", j), f"终态 '{code}' 没有时限")
+                )
         if bool(sup.accept_in) != (sup.accept_within is not None):
             problems.append(
-                lined.problem((*path, "supervise"), "accept_in（验收状态）与 accept_within（验收时限）须同时写明")
+                lined.problem(
+                    (*path, "supervise"), "accept_in（验收状态）与 accept_within（验收时限）须同时写明"
+                )
             )
         if sup.accept_within is not None:
-            duration = check_duration(sup.accept_within, lined, (*path, "supervise", "accept_within"), problems, positive=True)
+            duration = check_duration(
+                sup.accept_within, lined, (*path, "supervise", "accept_within"), problems, positive=True
+            )
             check_whole(duration, sup.accept_within, lined, (*path, "supervise", "accept_within"), problems)
 
 

@@ -86,9 +86,9 @@ def validate_pack(
             known = "、".join(sorted(mechanisms)) or "无"
             problems.append(lined.problem(("mechanisms", code), f"未知的机制 '{code}'（已加载：{known}）"))
             continue
-        if not (override.time_limits or override.total_limits or override.supervision or override.transitions) and (
-            override.kpi is None and override.intake is None
-        ):
+        if not (
+            override.time_limits or override.total_limits or override.supervision or override.transitions
+        ) and (override.kpi is None and override.intake is None):
             problems.append(
                 lined.problem(
                     ("mechanisms", code),

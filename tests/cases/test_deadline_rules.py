@@ -219,7 +219,11 @@ def test_a_grade_change_recounts_the_state_limit_from_when_it_was_entered(world,
     act(world.dispatcher, case, "regrade", params={"grade": "major"})
     case = fresh(case)
     # 30 分钟 from 10:00 (entering 办理中), and the 2-hour total from creation.
-    assert (case.grade, case.due_at, case.total_due_at) == ("major", at(2026, 9, 28, 10, 30), at(2026, 9, 28, 12, 0))
+    assert (case.grade, case.due_at, case.total_due_at) == (
+        "major",
+        at(2026, 9, 28, 10, 30),
+        at(2026, 9, 28, 12, 0),
+    )
     assert case.state_entered_at == at(2026, 9, 28, 10, 0)
     assert verify_case(case) is None
 

@@ -102,7 +102,9 @@ def test_raising_the_grade_after_signing_requires_the_five_implementations(world
     case = to_rectifying(world, report(world, category="gas"))
     assert fresh(case).due_at == at(2026, 3, 17, 23, 59, 59)  # 5 工作日 (潞州区)
     frozen.move_to(at(2026, 3, 12, 9, 0))
-    act(world.dispatcher, case, "regrade", params={"grade": "major"}, opinion="涉及燃气主管道，升级为重大隐患")
+    act(
+        world.dispatcher, case, "regrade", params={"grade": "major"}, opinion="涉及燃气主管道，升级为重大隐患"
+    )
     case = fresh(case)
     # 30 工作日 for a 重大隐患 (清明 4月4日–6日 off), counted from 签收 on 03-10, not from the upgrade.
     assert (case.grade, case.state, case.due_at) == ("major", "rectifying", at(2026, 4, 22, 23, 59, 59))
@@ -211,8 +213,9 @@ def test_the_seven_day_close_rate_and_the_clock_agree(world, frozen):
     close_demand(world, on_time, due - timedelta(seconds=1))
     close_demand(world, late, due + timedelta(seconds=1))
     assert fresh(late).transitions.filter(kind="timer", code="overdue").exists()
-    totals = kpi_report(world.leader, KpiRequest("demand", date(2026, 3, 1), date(2026, 4, 1), "unit"))["totals"]
+    totals = kpi_report(world.leader, KpiRequest("demand", date(2026, 3, 1), date(2026, 4, 1), "unit"))[
+        "totals"
+    ]
     # The case the clock calls on time is the one closed within 7 days, and only that one.
     assert (totals["close_rate"]["numerator"], totals["close_rate"]["denominator"]) == (1, 2)
     assert (totals["on_time_rate"]["numerator"], totals["on_time_rate"]["denominator"]) == (1, 2)
-
