@@ -347,7 +347,7 @@ def execute(
     lapsed = case.pending if (case.pending and t.moves and kind == "transition") else None
     if kind == "approve" or lapsed:
         case.pending = None
-    apply_deadline(plan.mech, case, plan.target or case.state, t.deadline, now, plan.extend_by)
+    apply_deadline(plan.mech, case, plan.target or case.state, t.deadline, now, plan.extend_by, t)
     if case.state_kind == "closed" and case.closed_at is None:
         case.closed_at = now
     changes = diff(before, snapshot(case))

@@ -97,6 +97,11 @@ class Case(models.Model):
     supervising_division = models.ForeignKey(
         Division, verbose_name="督办区划", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The total limit from creation (a 12345 emergency: 2 h whatever the steps); due_at is never later.
+    total_due_at = models.DateTimeField("总时限截止时间", null=True, blank=True)
+    total_limit = models.CharField("总时限", max_length=80, blank=True)
+    # The 挂牌督办 transition that listed the case: its level stays, its acceptance limit applies.
+    listed_by = models.CharField("挂牌督办", max_length=40, blank=True)
     # Timer events up to this moment are done; the next one is the first later event.
     timers_done_until = models.DateTimeField(null=True, blank=True)
     next_timer_at = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -34,6 +34,9 @@ TRACKED = (
     "clock_left",
     "supervision_level",
     "supervising_division_id",
+    "total_due_at",
+    "total_limit",
+    "listed_by",
 )
 
 
@@ -66,6 +69,7 @@ def creation_changes(case: Case, division_code: str) -> dict[str, list[Any]]:
             "address": case.address,
             "unit_id": case.unit_id,  # a unit's own self-check report is its case from the start
             "due_at": case.due_at,
+            "total_due_at": case.total_due_at,
         }.items()
         if v not in (None, "")
     }

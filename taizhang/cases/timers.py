@@ -10,28 +10,19 @@ from django.utils import timezone, translation
 
 from taizhang.clock.clock import Duration, get_clock
 from taizhang.errors import ActionError
-from taizhang.mechanisms.registry import get_mechanism
-from taizhang.org.models import Division
+from taizhang.mechanisms.registry import Mechanism, get_mechanism
 from taizhang.org.roles import SYSTEM
 
 from .models import Case
 from .recording import Recorder, diff, snapshot
-from .schedule import TimerEvent, due_events, next_timer
-
-
-def escalation_target(case: Case, levels: int) -> Division:
-    """The division `levels` steps above the case's division (the root if the tree is shallower)."""
-    ancestors = case.division.ancestors()
-    if not ancestors:
-        return case.division
-    return ancestors[min(levels, len(ancestors)) - 1]
+from .schedule import TimerEvent, due_events, next_timer, raise_supervision
 
 
 def local(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
-def apply_event(case: Case, event: TimerEvent, now: datetime, recorder: Recorder) -> None:
+def apply_event(mech: Mechanism, case: Case, event: TimerEvent, now: datetime, recorder: Recorder) -> None:
     """Record one timer event on the case (an escalation to a level already reached is skipped)."""
     before = snapshot(case)
     if event.kind == "remind":
@@ -43,11 +34,10 @@ def apply_event(case: Case, event: TimerEvent, now: datetime, recorder: Recorder
         case.overdue_since = case.overdue_since or case.due_at
         name, opinion = "超期", f"已超过办理时限（{case.limit_text}），截止时间 {local(case.due_at)}"
     else:
-        if event.levels <= case.supervision_level:
-            return
-        target = escalation_target(case, event.levels)
-        case.supervision_level, case.supervising_division = event.levels, target
-        name, opinion = "督办", f"超期未办结，升级由{target.name}督办（第 {event.levels} 级）"
+        if not raise_supervision(mech, case, event.levels):
+            return  # a level already reached, or above the mechanism's cap (escalate_up_to)
+        target = case.supervising_division
+        name, opinion = "督办", f"超期未办结，升级由{target.name}督办（第 {case.supervision_level} 级）"
     changes = diff(before, snapshot(case))
     if event.kind == "escalate":
         changes["supervising_division"] = [None, case.supervising_division.name]
@@ -79,7 +69,7 @@ def do_fire_timers(case_id: int, now: datetime) -> int:
         mech = get_mechanism(case.mechanism)
         recorder = Recorder(case)
         for event in due_events(mech, case, until=now):
-            apply_event(case, event, now, recorder)
+            apply_event(mech, case, event, now, recorder)
         written = len(recorder.rows)
         case.timers_done_until = now
         case.next_timer_at = next_timer(mech, case)

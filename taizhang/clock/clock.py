@@ -1,11 +1,15 @@
 """The single time service: every deadline of Taizhang is computed here.
 
-Units: ``days`` (calendar days), ``hours`` (real hours), ``workdays`` (whole working days, deadline at the
-end of the last one) and ``workhours`` (time inside business hours of working days).
+Units: ``days`` (calendar days), ``hours`` and ``minutes`` (real time), ``workdays`` (whole working days,
+deadline at the end of the last one), ``workhours`` (time inside business hours of working days) and the
+calendar periods ``months``, ``quarters`` (3 months), ``halfyears`` (6 months) and ``years``: the same day of
+the month that many months later, or the last day of that month when it has no such day (1月31日 + 1个月 =
+2月末; 民法典第二百零二条).
 """
 
 from __future__ import annotations
 
+import calendar as gregorian
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -32,10 +36,29 @@ UNITS: dict[str, tuple[str, ...]] = {
     "workdays": ("工作日",),
     "workhours": ("工作时", "工作小时"),
     "hours": ("小时",),
+    "minutes": ("分钟",),
+    "months": ("月", "个月"),
+    "quarters": ("季度", "个季度"),
+    "halfyears": ("半年", "个半年"),
+    "years": ("年",),
 }
+# Calendar periods, in months.
+MONTHS_PER = {"months": 1, "quarters": 3, "halfyears": 6, "years": 12}
 _ALIASES = {alias: unit for unit, aliases in UNITS.items() for alias in (unit, *aliases)}
-_LABELS = {"days": "天", "workdays": "个工作日", "workhours": "个工作时", "hours": "小时"}
-_US_PER = {"hours": 3_600_000_000, "workhours": 3_600_000_000, "days": 86_400_000_000}
+_LABELS = {
+    "days": "天",
+    "workdays": "个工作日",
+    "workhours": "个工作时",
+    "hours": "小时",
+    "minutes": "分钟",
+    "months": "个月",
+    "quarters": "个季度",
+    "halfyears": "个半年",
+    "years": "年",
+}
+_US_PER = {"minutes": 60_000_000, "hours": 3_600_000_000, "workhours": 3_600_000_000, "days": 86_400_000_000}
+# Units that must be whole: a working day and a calendar period have no fraction the calendar could place.
+WHOLE_UNITS = ("workdays", *MONTHS_PER)
 # 1e-12 of an hour or a day is far below a microsecond, so amounts from remaining() convert back exactly.
 _PRECISION = Decimal("1e-12")
 _DURATION_RE = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s*(\S.*?)\s*")
@@ -97,6 +120,22 @@ def _from_us(us: int, unit: str) -> Decimal:
 
 def _to_us(amount: Decimal, unit: str) -> int:
     return int((amount * _US_PER[unit]).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def _whole(amount: Decimal, unit: str) -> int:
+    if amount != amount.to_integral_value():
+        what = "工作日" if unit == "workdays" else "按月、季度、半年或年计算的"
+        raise ValueError(f"{what}时限必须是整数：{_format_amount(amount)}")
+    return int(amount)
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """The same wall-clock time `months` later (earlier when negative), on the same day of the month or,
+    when that month is shorter, on its last day (1月31日 + 1个月 = 2月28日/29日)."""
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(index, 12)
+    last = gregorian.monthrange(year, month + 1)[1]
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, last))
 
 
 def _span_us(delta: timedelta) -> int:
@@ -165,17 +204,18 @@ class Clock:
         """The deadline ``duration`` after ``start``, as an aware datetime in local time."""
         local = self._local(start)
         unit, amount = duration.unit, duration.amount
-        if unit == "hours":
+        if unit in ("hours", "minutes"):
             # Real elapsed time: compute in UTC so a zone with daylight saving would still be right.
             return (local.astimezone(UTC) + timedelta(microseconds=_to_us(amount, unit))).astimezone(self.tz)
         if unit == "days":
             # Same wall-clock time N days later (fractions of a day count as wall-clock hours).
             naive = local.replace(tzinfo=None) + timedelta(microseconds=_to_us(amount, unit))
             return naive.replace(tzinfo=self.tz)
+        if unit in MONTHS_PER:
+            naive = add_months(local.replace(tzinfo=None), _whole(amount, unit) * MONTHS_PER[unit])
+            return naive.replace(tzinfo=self.tz)
         if unit == "workdays":
-            if amount != amount.to_integral_value():
-                raise ValueError(f"工作日时限必须是整数：{_format_amount(amount)}")
-            return self._add_workdays(local, int(amount))
+            return self._add_workdays(local, _whole(amount, unit))
         return self._add_workhours(local, _to_us(amount, unit))
 
     def _add_workdays(self, local: datetime, n: int) -> datetime:
@@ -210,15 +250,16 @@ class Clock:
         """
         local = self._local(due)
         unit, amount = duration.unit, duration.amount
-        if unit == "hours":
+        if unit in ("hours", "minutes"):
             return (local.astimezone(UTC) - timedelta(microseconds=_to_us(amount, unit))).astimezone(self.tz)
         if unit == "days":
             naive = local.replace(tzinfo=None) - timedelta(microseconds=_to_us(amount, unit))
             return naive.replace(tzinfo=self.tz)
+        if unit in MONTHS_PER:
+            naive = add_months(local.replace(tzinfo=None), -_whole(amount, unit) * MONTHS_PER[unit])
+            return naive.replace(tzinfo=self.tz)
         if unit == "workdays":
-            if amount != amount.to_integral_value():
-                raise ValueError(f"工作日时限必须是整数：{_format_amount(amount)}")
-            if amount == 0:
+            if _whole(amount, unit) == 0:
                 return local
             day = local.date()
             for _ in range(int(amount)):
@@ -252,10 +293,13 @@ class Clock:
         """Time left from ``now`` until ``due`` measured in ``unit``, for stopping and resuming a clock.
 
         ``add(now, remaining(now, due, unit))`` gives back ``due`` for deadlines made by ``add`` in
-        that unit. Workdays count the working days in (now's date, due's date]; workhours, hours and days
-        are exact (not rounded, so the round trip holds to the microsecond). Zero once ``due <= now``.
+        that unit. Workdays count the working days in (now's date, due's date]; workhours, hours, minutes
+        and days are exact (not rounded, so the round trip holds to the microsecond). Calendar periods
+        have no fixed length, so what is left of them is given in (exact) days. Zero once ``due <= now``.
         """
         unit = parse_unit(unit)
+        if unit in MONTHS_PER:
+            unit = "days"
         now, due = self._local(now), self._local(due)
         if due <= now:
             return Duration(Decimal(0), unit)
@@ -289,7 +333,8 @@ class Clock:
         if unit == "workhours":
             span = _format_span(self.business_time(now, due), with_days=False)
             return gettext("剩余工作时间%(span)s") % {"span": span}
-        return gettext("剩余%(span)s") % {"span": _format_span(due - now, with_days=unit == "days")}
+        with_days = unit == "days" or unit in MONTHS_PER
+        return gettext("剩余%(span)s") % {"span": _format_span(due - now, with_days=with_days)}
 
 
 def _format_span(span: timedelta, *, with_days: bool) -> str:

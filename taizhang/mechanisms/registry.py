@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -22,6 +23,7 @@ from .schema import (
     RoleDef,
     StateDef,
     Supervision,
+    TotalLimit,
     TransitionDef,
 )
 from .validate import entries_of, validate_mechanism
@@ -123,30 +125,49 @@ class Mechanism:
     def limit_for(
         self, state: str, grade: str, category: str, channel: str, division_path: str
     ) -> Duration | None:
-        """The time limit of a state for a case: the deepest rule pack first, then the mechanism;
+        """The duration of a state's time limit for a case (None: none, or one due on a date field)."""
+        rule = self.limit_rule_for(state, grade, category, channel, division_path)
+        return Duration.parse(rule.limit) if rule is not None and rule.limit else None
+
+    def limit_rule_for(
+        self, state: str, grade: str, category: str, channel: str, division_path: str
+    ) -> Limit | None:
+        """The time-limit entry of a state for a case: the deepest rule pack first, then the mechanism;
         within one source the entry naming the most attributes wins."""
         sources = [p.mechanisms[self.code].time_limits for p in self._packs_for(division_path)]
         sources.append(self.definition.time_limits)
         for limits in sources:
-            best: tuple[int, Limit] | None = None
-            for limit in limits:
-                if limit.state != state:
-                    continue
-                attrs = ((limit.grade, grade), (limit.category, category), (limit.channel, channel))
-                if any(want is not None and want != have for want, have in attrs):
-                    continue
-                score = sum(want is not None for want, _ in attrs)
-                if best is None or score > best[0]:
-                    best = (score, limit)
+            best = most_specific([x for x in limits if x.state == state], grade, category, channel)
             if best is not None:
-                return Duration.parse(best[1].limit)
+                return best
         return None
 
-    def supervision_for(self, state: str, division_path: str) -> SupervisionPlan:
-        """Reminders and escalations for a state: a pack's entry replaces the mechanism's."""
+    def total_limit_for(
+        self, grade: str, category: str, channel: str, division_path: str
+    ) -> TotalLimit | None:
+        """The total limit of a case (from its creation, whatever the steps): a pack that writes total
+        limits replaces the mechanism's; the entry naming the most attributes wins."""
+        sources = [p.mechanisms[self.code].total_limits for p in self._packs_for(division_path)]
+        sources.append(self.definition.total_limits)
+        for limits in sources:
+            if limits:
+                return most_specific(limits, grade, category, channel)
+        return None
+
+    def supervision_for(
+        self,
+        state: str,
+        division_path: str,
+        grade: str | None = None,
+        category: str | None = None,
+        channel: str | None = None,
+    ) -> SupervisionPlan:
+        """Reminders and escalations for a state and a case's values: a pack's entry replaces the
+        mechanism's; entries with a condition (`when`) count only for cases that match it."""
         sources = [p.mechanisms[self.code].supervision for p in self._packs_for(division_path)]
         sources.append(self.definition.supervision)
         for items in sources:
+            items = [s for s in items if s.when is None or matches(s.when, grade, category, channel)]
             chosen = self._pick_supervision(items, state)
             if chosen is not None:
                 return SupervisionPlan(
@@ -171,11 +192,34 @@ class Mechanism:
 
     @staticmethod
     def _pick_supervision(items: list[Supervision], state: str) -> Supervision | None:
-        exact = [s for s in items if s.state == state]
-        if exact:
-            return exact[0]
-        general = [s for s in items if s.state is None]
-        return general[0] if general else None
+        """The state's own entry, else a general one; among several, the one whose condition names the
+        most attributes (then the first in the file)."""
+        for group in ([s for s in items if s.state == state], [s for s in items if s.state is None]):
+            if group:
+                return max(group, key=lambda s: condition_weight(s.when))  # max keeps the first of equals
+        return None
+
+
+def condition_weight(cond: Condition | None) -> int:
+    """How many attributes a condition names (a more specific rule beats a general one)."""
+    return (
+        0
+        if cond is None
+        else sum(getattr(cond, attr) is not None for attr in ("grade", "category", "channel"))
+    )
+
+
+def most_specific(limits: list, grade: str, category: str, channel: str):
+    """The limit entry matching the case that names the most attributes (the first of equals)."""
+    best: tuple[int, Any] | None = None
+    for limit in limits:
+        attrs = ((limit.grade, grade), (limit.category, category), (limit.channel, channel))
+        if any(want is not None and want != have for want, have in attrs):
+            continue
+        score = sum(want is not None for want, _ in attrs)
+        if best is None or score > best[0]:
+            best = (score, limit)
+    return best[1] if best is not None else None
 
 
 @dataclass
@@ -287,6 +331,7 @@ def pack_overlaps(pack: PackDef, lined: LinedData, claimed: dict[tuple, str]) ->
     mine: set[tuple] = set()
     for code, override in pack.mechanisms.items():
         rules = [("time_limits", i, item.state) for i, item in enumerate(override.time_limits)]
+        rules += [("total_limits", None, None)] if override.total_limits else []
         rules += [("supervision", i, item.state) for i, item in enumerate(override.supervision)]
         rules += [("kpi", None, None)] if override.kpi is not None else []
         rules += [("transitions", None, t) for t in override.transitions]
@@ -296,11 +341,16 @@ def pack_overlaps(pack: PackDef, lined: LinedData, claimed: dict[tuple, str]) ->
                 key = (code, division, kind, state)
                 other = claimed.get(key)
                 if other is not None and key not in mine:
-                    what = f"状态 '{state}' " if state else ("" if kind in ("kpi", "intake") else "所有状态")
+                    what = (
+                        f"状态 '{state}' "
+                        if state
+                        else ("" if kind in ("kpi", "intake", "total_limits") else "所有状态")
+                    )
                     if kind == "transitions":
                         what = f"流转 '{state}' "
                     label = {
                         "time_limits": "时限",
+                        "total_limits": "总时限",
                         "supervision": "催办督办",
                         "kpi": "考核规则",
                         "transitions": "时限数值",

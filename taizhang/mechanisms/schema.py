@@ -86,6 +86,16 @@ class Requirement(Strict):
     fields: list[Code] = []
 
 
+class Supervise(Strict):
+    """挂牌督办: the transition puts the case under the supervision of a body `levels` above its division
+    (never lowering a level it already has; capped by `escalate_up_to`), and a listed case's acceptance
+    (验收, 复核) states get their own limit."""
+
+    levels: int = Field(ge=1, le=5, strict=True)
+    accept_in: list[Code] = []
+    accept_within: str | None = None
+
+
 class Approval(Strict):
     roles: list[RoleSpec] = Field(min_length=1)
     name: str = "审批"
@@ -123,7 +133,12 @@ class TransitionDef(Strict):
     merge: bool = False
     # The row is copied onto the cases merged into this one, so each of their reporters gets the answer.
     notify_merged: bool = False
-    deadline: Literal["restart", "keep", "extend", "resume"] = "restart"
+    # restart: the new state's limit from now; renew: the same, keeping the supervision level and the
+    # overdue record (返工, 重办, a resubmission); recount: the current state's limit for the case's new
+    # values from when it entered the state (升级为重大隐患); keep, extend, resume.
+    deadline: Literal["restart", "renew", "recount", "keep", "extend", "resume"] = "restart"
+    # 挂牌督办: raises the supervision level, with its own acceptance limit.
+    supervise: Supervise | None = None
     approval: Approval | None = None
     distinct_from: list[Code] = []
     before_due: bool = False
@@ -157,10 +172,28 @@ class TransitionDef(Strict):
 
 class Limit(Strict):
     state: Code
-    limit: str
+    # The duration; left out only with `until_field` (due at the end of that date).
+    limit: str | None = None
     grade: Code | None = None
     category: Code | None = None
     channel: Code | None = None
+    # Counted from a date (or datetime) form field of the case instead of the moment the state is entered
+    # (10 工作日 from the loss date); a date counts from its end (the day itself is not counted).
+    from_field: Code | None = None
+    # Due at the end of a date form field (a task due on 9月30日), or at a datetime field's moment.
+    until_field: Code | None = None
+
+
+class TotalLimit(Strict):
+    """A limit on the whole case, counted from its creation (or `from_field`) whatever the steps: the
+    case's deadline is the earlier of the state's limit and this one."""
+
+    limit: str | None = None
+    grade: Code | None = None
+    category: Code | None = None
+    channel: Code | None = None
+    from_field: Code | None = None
+    until_field: Code | None = None
 
 
 class Escalation(Strict):
@@ -170,6 +203,8 @@ class Escalation(Strict):
 
 class Supervision(Strict):
     state: Code | None = None  # None: every state with a time limit
+    # Only for cases matching the condition (重大隐患 escalate sooner); the most specific entry wins.
+    when: Condition | None = None
     remind_before: list[str] = []
     escalate: list[Escalation] = []
 
@@ -255,7 +290,10 @@ class MechanismDef(Strict):
     states: list[StateDef] = Field(min_length=2)
     transitions: list[TransitionDef] = Field(min_length=1)
     time_limits: list[Limit] = []
+    total_limits: list[TotalLimit] = []
     supervision: list[Supervision] = []
+    # The highest level 督办 may reach (a 镇's hazard stops at the 区, never the 市); None: no cap.
+    escalate_up_to: Literal["city", "district", "street", "community", "grid"] | None = None
     kpi: KpiRules | None = None
     public: PublicRules = PublicRules()
     # Roles of this mechanism besides the platform's (河长, 护河员, 专家 …).
@@ -279,6 +317,7 @@ class IntakeOverride(Strict):
 
 class PackOverride(Strict):
     time_limits: list[Limit] = []
+    total_limits: list[TotalLimit] = []
     supervision: list[Supervision] = []
     kpi: KpiRules | None = None
     transitions: dict[Code, TransitionOverride] = {}

@@ -80,7 +80,9 @@ def check_limits(
             value = getattr(limit, attr)
             if value is not None and value not in allowed:
                 problems.append(lined.problem((*path, attr), unknown(attr, value, allowed)))
-        check_duration(limit.limit, lined, (*path, "limit"), problems, positive=True)
+        from .validate_deadlines import check_limit_basis  # it uses this module's checks
+
+        check_limit_basis(limit, mech, lined, path, problems)
         key = (limit.state, limit.grade, limit.category, limit.channel)
         if key in seen:
             problems.append(lined.problem(path, "与前面的时限条件完全相同（后一条永远不会生效）"))
@@ -91,17 +93,21 @@ def check_supervision(
     items: list[Supervision], mech: MechanismDef, lined: LinedData, base: tuple, problems: list[Problem]
 ) -> None:
     states = {s.code: s for s in mech.states}
-    seen: set[str | None] = set()
+    seen: set[tuple] = set()
     for i, sup in enumerate(items):
         path = (*base, i)
         if sup.state is not None and sup.state not in states:
             problems.append(lined.problem((*path, "state"), unknown("state", sup.state, set(states))))
         elif sup.state is not None and states[sup.state].kind == "closed":
             problems.append(lined.problem((*path, "state"), f"终态 '{sup.state}' 没有时限，不能设催办督办"))
-        if sup.state in seen:
+        # The same state may have several entries under different conditions (`when`: 分级督办).
+        key = (sup.state, sup.when.model_dump_json() if sup.when else None)
+        if key in seen:
             which = f" state 为 '{sup.state}' " if sup.state else "不写 state（适用于所有状态）"
-            problems.append(lined.problem(path, f"前面已有{which}的督办规则，本条永远不会生效"))
-        seen.add(sup.state)
+            cond = "且条件（when）相同" if sup.when else ""
+            problems.append(lined.problem(path, f"前面已有{which}{cond}的督办规则，本条永远不会生效"))
+        seen.add(key)
+        check_condition(sup.when, mech, lined, (*path, "when"), problems)
         for j, text in enumerate(sup.remind_before):
             check_duration(text, lined, (*path, "remind_before", j), problems, positive=True)
         previous: tuple[Duration | None, int] | None = None
@@ -257,6 +263,12 @@ def check_role_flags(
 # -- mechanism ----------------------------------------------------------------------------------------
 
 
+def check_deadline_rules(mech: MechanismDef, lined: LinedData, problems: list[Problem]) -> None:
+    from .validate_deadlines import check_deadline_rules as check  # it uses this module's checks
+
+    check(mech, lined, problems)
+
+
 def validate_mechanism(lined: LinedData, platform: tuple[RoleDef, ...] | None = None) -> MechanismDef:
     """The mechanism definition, or MechanismError listing every problem with file, line and field.
 
@@ -281,6 +293,7 @@ def validate_mechanism(lined: LinedData, platform: tuple[RoleDef, ...] | None = 
     check_place_readers(mech, known, lined, problems)
     check_limits(mech.time_limits, mech, lined, ("time_limits",), problems)
     check_supervision(mech.supervision, mech, lined, ("supervision",), problems)
+    check_deadline_rules(mech, lined, problems)
     check_kpi(mech.kpi, mech, lined, ("kpi",), problems, complete=True)
     check_public(mech, lined, problems)
 

@@ -8,6 +8,7 @@ import re
 from .errors import MechanismError, Problem
 from .schema import IntakeOverride, MechanismDef, PackDef, TransitionOverride
 from .validate import check_duration, check_kpi, check_limits, check_supervision, unknown
+from .validate_deadlines import check_total_limits
 from .validate_shape import parse_model
 from .yamlfile import LinedData
 
@@ -85,13 +86,13 @@ def validate_pack(
             known = "、".join(sorted(mechanisms)) or "无"
             problems.append(lined.problem(("mechanisms", code), f"未知的机制 '{code}'（已加载：{known}）"))
             continue
-        if not (override.time_limits or override.supervision or override.transitions) and (
-            override.kpi is None and override.intake is None
-        ):
+        if not (
+            override.time_limits or override.total_limits or override.supervision or override.transitions
+        ) and (override.kpi is None and override.intake is None):
             problems.append(
                 lined.problem(
                     ("mechanisms", code),
-                    "没有覆盖任何内容（time_limits、supervision、kpi、transitions 和 intake 都为空）",
+                    "没有覆盖任何内容（time_limits、total_limits、supervision、kpi、transitions 和 intake 都为空）",
                 )
             )
         check_transition_overrides(
@@ -99,6 +100,7 @@ def validate_pack(
         )
         check_intake_override(override.intake, mech, lined, ("mechanisms", code, "intake"), problems)
         check_limits(override.time_limits, mech, lined, ("mechanisms", code, "time_limits"), problems)
+        check_total_limits(override.total_limits, mech, lined, ("mechanisms", code, "total_limits"), problems)
         check_supervision(override.supervision, mech, lined, ("mechanisms", code, "supervision"), problems)
         # Without the mechanism's own rules a pack's are all there is: then it must write every key.
         kpi_path = ("mechanisms", code, "kpi")

@@ -1,4 +1,5 @@
-"""Engine tests under an extra rule pack: the shipped mechanisms and packs plus one written by the test."""
+"""Engine tests under an extra rule pack or mechanism: the shipped mechanisms and packs plus one file
+written by the test."""
 
 from __future__ import annotations
 
@@ -19,6 +20,22 @@ def extra_pack(tmp_path: Path, text: str, name: str = "test.yaml") -> Iterator[P
     directory = tmp_path / "mechanisms"
     shutil.copytree(settings.TAIZHANG_MECHANISM_DIR, directory)
     (directory / "packs" / name).write_text(text, encoding="utf-8")
+    shipped = settings.TAIZHANG_MECHANISM_DIR
+    settings.TAIZHANG_MECHANISM_DIR = directory
+    reset_registry()
+    try:
+        yield directory
+    finally:
+        settings.TAIZHANG_MECHANISM_DIR = shipped
+        reset_registry()
+
+
+@contextmanager
+def extra_mechanism(tmp_path: Path, text: str, name: str = "test_mechanism.yaml") -> Iterator[Path]:
+    """As `extra_pack`, with a mechanism file `<name>` added beside the shipped ones."""
+    directory = tmp_path / "mechanisms"
+    shutil.copytree(settings.TAIZHANG_MECHANISM_DIR, directory)
+    (directory / name).write_text(text, encoding="utf-8")
     shipped = settings.TAIZHANG_MECHANISM_DIR
     settings.TAIZHANG_MECHANISM_DIR = directory
     reset_registry()

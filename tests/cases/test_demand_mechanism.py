@@ -59,7 +59,11 @@ def test_accepted_must_be_dispatched_in_time(world, grade, due):
 
 def test_accepted_across_national_day(world, frozen):
     frozen.move_to(at(2025, 9, 30, 17, 0))  # 0.5 h left that day, then 1–8 October are off
-    assert demand(world).due_at == at(2025, 10, 9, 10, 0)
+    case = demand(world)
+    # 2 工作时 to dispatch would end on 10-09 10:00, but the 7-day total limit from 受理 comes first.
+    assert (case.total_due_at, case.due_at, case.limit_text) == (at(2025, 10, 7, 17, 0),) * 2 + ("7天",)
+    emergency = demand(world, grade="emergency")  # half an hour, in real time
+    assert emergency.due_at == at(2025, 9, 30, 17, 30)
 
 
 def test_dispatch_signing_limits(world):

@@ -9,10 +9,15 @@ enterprise, a 退回 and 交办 again, a demand with a 协办 unit, a petition i
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.core.management import call_command
+from django.core.serializers.python import Deserializer as PythonDeserializer
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from taizhang.cases.models import Case, CaseParty
 from taizhang.cases.party_rebuild import rebuild_parties
@@ -32,6 +37,20 @@ MODELS = {
 }
 
 
+def load_as_migrated(fixture: Path) -> None:
+    """`loaddata` through the models of the migrations applied now, as the code of that time would load it:
+    today's models have columns (added later) the old tables lack."""
+    loader = MigrationExecutor(connection).loader
+    old_apps = loader.project_state(list(loader.applied_migrations)).apps
+    old_apps.get_model("org", "User").USERNAME_FIELD = "username"  # natural keys of the history's actors
+
+    def model_of(identifier: str):
+        return (old_apps if identifier.startswith("cases.") else apps).get_model(identifier)
+
+    with mock.patch.object(PythonDeserializer, "_get_model_from_node", staticmethod(model_of)):
+        call_command("loaddata", str(fixture), verbosity=0)
+
+
 def parties(case: Case) -> set[tuple[str, str]]:
     return set(case.parties.values_list("kind", "path"))
 
@@ -40,7 +59,7 @@ def parties(case: Case) -> set[tuple[str, str]]:
 def test_a_database_from_before_parties_migrates_and_still_verifies():
     call_command("migrate", "cases", BEFORE, verbosity=0)
     try:
-        call_command("loaddata", str(FIXTURE), verbosity=0)
+        load_as_migrated(FIXTURE)
         call_command("migrate", verbosity=0)
     finally:
         call_command("migrate", verbosity=0)  # leave the schema whole for the tests after this one

@@ -1025,8 +1025,8 @@ SEMANTIC_CASES = [
     ),
     (
         "escalate-bad-unit",
-        [("{after: 2 工作日, levels: 2}", "{after: 2 months, levels: 2}")],
-        "months",
+        [("{after: 2 工作日, levels: 2}", "{after: 2 fortnights, levels: 2}")],
+        "fortnights",
         "supervision[0].escalate[1].after",
         "未知的时限单位",
     ),

@@ -121,7 +121,19 @@ def limit_text(mech: Mechanism, limit: Limit) -> str:
     when = condition_text(
         mech, Condition(grade=_one(limit.grade), category=_one(limit.category), channel=_one(limit.channel))
     )
-    return f"{when}：{limit.limit}" if when else limit.limit
+    amount = limit_amount(mech, limit)
+    return f"{when}：{amount}" if when else amount
+
+
+def limit_amount(mech: Mechanism, limit: Limit) -> str:
+    """'10 工作日', '自受损日期起10 工作日' or '至完成日期' (a limit counted from or until a date field)."""
+    label = {name: f.label for name, f in mech.fields.items()}
+    if limit.until_field:
+        return _("至%(field)s") % {"field": label.get(limit.until_field, limit.until_field)}
+    if limit.from_field:
+        field = label.get(limit.from_field, limit.from_field)
+        return _("自%(field)s起%(limit)s") % {"field": field, "limit": limit.limit}
+    return limit.limit or ""
 
 
 def _one(code: str | None) -> list[str] | None:
@@ -144,6 +156,10 @@ def deadline_text(mech: Mechanism, t: TransitionDef) -> str:
         return _("延长时限") + extra
     if t.deadline == "resume":
         return _("恢复停表前剩余时限")
+    if t.deadline == "recount":
+        return _("按新的等级、类别自进入本状态起重新计算时限")
+    if t.deadline == "renew":
+        return _("重新计时，保留督办层级和超期记录")
     target = t.to or ""
     if t.to_previous:
         return _("返回上一状态，重新计时")
