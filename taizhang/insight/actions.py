@@ -57,7 +57,7 @@ def supported_q(user: User, case_field: str = "pk") -> Q:
 
 def supported_cases(user: User):
     """The public cases the person supports, for their list of 我的诉求 (shown as ledger entries)."""
-    return public_cases().filter(supported_q(user))
+    return public_cases(ledger=True).filter(supported_q(user))
 
 
 def is_supporter_role(user: User) -> bool:
@@ -71,7 +71,7 @@ def can_metoo(user: User, case: Case) -> bool:
         and is_supporter_role(user)
         and case.reporter_id != user.pk
         and case.state_kind != "closed"
-        and is_public(case)
+        and is_public(case, ledger=True)
     )
 
 
@@ -89,7 +89,7 @@ def do_metoo(user: User, ref: int | str) -> tuple[CaseSupporter, int, bool]:
     """
     if not is_supporter_role(user):
         raise forbidden("role_not_allowed", "只有居民可以附议（我也遇到）")
-    case = public_cases().filter(**case_lookup(ref)).first()
+    case = public_cases(ledger=True).filter(**case_lookup(ref)).first()
     if case is None:
         raise not_found()
     if case.state_kind == "closed":
