@@ -255,3 +255,18 @@ def broken(tmp_path, old: str, new: str) -> str:
 )
 def test_spawn_is_checked_when_loading(tmp_path, old, new, message):
     assert message in broken(tmp_path, old, new)
+
+
+def test_verify_finds_a_link_the_history_does_not_record(world):
+    from django.core.management.base import CommandError
+
+    parent, other = campaign(world), campaign(world)
+    launch(world, parent, world.safety_bureau)
+    (kid,) = children(parent)
+    CaseLink.objects.create(parent=other, child=kid, kind="related", created_at=at(2026, 4, 20, 11, 0))
+    with pytest.raises(CommandError, match=f"案件关联与流转记录不符：{kid.number}"):
+        call_command("audit", "verify")
+    CaseLink.objects.filter(parent=other).delete()
+    CaseLink.objects.filter(child=kid).update(kind="derived")
+    with pytest.raises(CommandError, match=f"案件关联与流转记录不符：{kid.number}"):
+        call_command("audit", "verify")
