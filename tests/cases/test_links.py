@@ -270,3 +270,24 @@ def test_verify_finds_a_link_the_history_does_not_record(world):
     CaseLink.objects.filter(child=kid).update(kind="derived")
     with pytest.raises(CommandError, match=f"案件关联与流转记录不符：{kid.number}"):
         call_command("audit", "verify")
+
+
+def test_the_case_page_offers_the_units_and_launches(world, client):
+    parent = campaign(world)
+    client.force_login(world.dispatcher)
+    page = client.get(f"/cases/{parent.number}/").content.decode()
+    assert 'name="params.units"' in page and world.other_unit.code in page
+    refused = client.post(
+        f"/cases/{parent.number}/act/", {"code": "launch", "version": fresh(parent).version}
+    )
+    assert "请选择承办单位" in refused.content.decode() and not children(parent)
+    done = client.post(
+        f"/cases/{parent.number}/act/",
+        {
+            "code": "launch",
+            "version": fresh(parent).version,
+            "params.units": [world.safety_bureau.code, world.other_unit.code],
+        },
+    )
+    assert done.status_code in (200, 302)
+    assert [k.unit for k in children(parent)] == [world.safety_bureau, world.other_unit]
