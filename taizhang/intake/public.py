@@ -46,6 +46,12 @@ def public_cases(ledger: bool = False) -> QuerySet[Case]:
     return Case.objects.filter(public_q(ledger=ledger))
 
 
+def listed_in_ledger(mechanism: str) -> bool:
+    """Whether the public ledger lists the mechanism's public items (`public.ledger.listed`)."""
+    mech = get_registry().mechanisms.get(mechanism)
+    return mech is not None and mech.definition.public.ledger.listed
+
+
 def is_public(case: Case, ledger: bool = False) -> bool:
     """Whether the public may see the case at all (one query, by the same rule)."""
     return public_cases(ledger).filter(pk=case.pk).exists()
