@@ -16,6 +16,7 @@ from typing import Any
 from django.utils import timezone
 
 from taizhang.errors import FieldError, conflict, invalid
+from taizhang.mechanisms.fieldvalues import clean_fields
 from taizhang.mechanisms.registry import Mechanism, get_mechanism
 from taizhang.mechanisms.schema import SpawnDef, TransitionDef
 from taizhang.org.models import Division, Unit, User
@@ -60,12 +61,15 @@ def check_children_closed(case: Case, t: TransitionDef) -> None:
 def open_children(plan, params: dict[str, Any], actor: User, now) -> list[Case]:
     """Every case the transition's `spawn` entries open, after checking all their units at once."""
     errors: list[FieldError] = []
-    wanted = [(spawn, spawn_units(plan, spawn, params, errors)) for spawn in plan.definition.spawn]
+    wanted = [
+        (spawn, spawn_units(plan, spawn, params, errors), child_values(plan, spawn, errors))
+        for spawn in plan.definition.spawn
+    ]
     if errors:
         raise invalid(errors)
     children = []
-    for spawn, units in wanted:
-        children += [open_child(plan, spawn, unit, actor, now) for unit in units]
+    for spawn, units, values in wanted:
+        children += [open_child(plan, spawn, values, unit, actor, now) for unit in units]
     return children
 
 
@@ -98,18 +102,29 @@ def units_named(codes: Any, errors: list[FieldError]) -> list[Unit | None]:
     return [found[c] for c in dict.fromkeys(codes) if c in found]
 
 
-def child_values(mech: Mechanism, spawn: SpawnDef, parent: Case) -> dict[str, Any]:
-    """The new case's category, grade and copied form fields (`spawn.fields`)."""
+def child_values(plan, spawn: SpawnDef, errors: list[FieldError]) -> dict[str, Any]:
+    """The new cases' category, grade and form fields copied (`spawn.fields`) from the case as the
+    transition leaves it (the values it sets count), checked against the other mechanism's fields."""
+    mech, parent = get_mechanism(spawn.mechanism), plan.case
+
+    def attr(name: str) -> Any:
+        return plan.sets.get(name) or COPIED_ATTRS[name](parent)
+
     grades = [g.code for g in mech.definition.grades]
-    grade = spawn.grade or (parent.grade if parent.grade in grades else (grades[0] if grades else ""))
-    data = {}
+    grade = spawn.grade or (attr("grade") if attr("grade") in grades else (grades[0] if grades else ""))
+    copied = {}
     for target, source in spawn.fields.items():
-        value = (
-            (parent.data or {}).get(source) if source not in COPIED_ATTRS else COPIED_ATTRS[source](parent)
-        )
-        if value not in (None, ""):
-            data[target] = value
-    return {"category": spawn.category or parent.category, "grade": grade, "data": data}
+        value = attr(source) if source in COPIED_ATTRS else (plan.data or {}).get(source)
+        if value not in (None, "", []):
+            copied[target] = value
+    data, problems = clean_fields(mech.fields, copied, prefix=f"spawn.{mech.code}")
+    errors += problems
+    return {
+        "category": spawn.category or attr("category"),
+        "grade": grade,
+        "data": data,
+        **{name: attr(name) for name in ("title", "description", "address")},
+    }
 
 
 COPIED_ATTRS = {
@@ -122,7 +137,7 @@ COPIED_ATTRS = {
 }
 
 
-def open_child(plan, spawn: SpawnDef, unit: Unit | None, actor: User, now) -> Case:
+def open_child(plan, spawn: SpawnDef, values: dict[str, Any], unit: Unit | None, actor: User, now) -> Case:
     """One new case in the spawn's mechanism, in the parent's place, for `unit`; its creation row, its
     parties and the link, all in the current transaction."""
     from .create import next_number
@@ -130,19 +145,18 @@ def open_child(plan, spawn: SpawnDef, unit: Unit | None, actor: User, now) -> Ca
 
     parent: Case = plan.case
     mech = get_mechanism(spawn.mechanism)
-    values = child_values(mech, spawn, parent)
     state = spawn.state or mech.definition.intake.initial
     child = Case(
         mechanism=mech.code,
         number=next_number(mech, timezone.localtime(now).year),
         region=parent.region,
-        title=parent.title,
-        description=parent.description,
+        title=values["title"],
+        description=values["description"],
         category=values["category"],
         grade=values["grade"],
         channel=spawn.channel,
         division=parent.division,
-        address=parent.address,
+        address=values["address"],
         lat=parent.lat,
         lon=parent.lon,
         reporter=actor,

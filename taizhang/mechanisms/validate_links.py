@@ -111,6 +111,9 @@ def target_problems(
     elif spawn.state is not None and states[spawn.state].kind == "closed":
         out.append(lined.problem((*path, "state"), f"新案件不能从终态 '{spawn.state}' 开始"))
     fields = {f.name for f in target.fields}
+    for field in target.fields:
+        if field.required and field.name not in spawn.fields:
+            out.append(lined.problem((*path, "fields"), f"{name}的必填字段 '{field.name}' 须由 fields 复制"))
     for field in spawn.fields:
         if field not in fields:
             known = "、".join(sorted(fields)) or "无"

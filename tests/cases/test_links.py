@@ -291,3 +291,16 @@ def test_the_case_page_offers_the_units_and_launches(world, client):
     )
     assert done.status_code in (200, 302)
     assert [k.unit for k in children(parent)] == [world.safety_bureau, world.other_unit]
+
+
+def test_fields_are_copied_as_the_transition_leaves_them_and_checked(world):
+    parent = campaign(world, fields={})
+    act(
+        world.dispatcher,
+        parent,
+        "launch",
+        params={"units": [world.safety_bureau.code]},
+        fields={"target": "充电桩"},
+    )
+    (kid,) = children(parent)
+    assert kid.data == {"hazard_place": "充电桩"}
