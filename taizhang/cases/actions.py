@@ -24,6 +24,7 @@ from taizhang.text import normalise_data, normalise_text
 from .attachments import usable_attachments
 from .effects import check_co_units, check_master, copy_to_merged, record_merge, set_co_units
 from .fetch import fetch_for_acting
+from .links import link_effects
 from .models import Attachment, Case
 from .parties import (
     end_enforcement,
@@ -395,7 +396,8 @@ def do_transition(user: User, case_id: int | str, req: TransitionRequest) -> Cas
             if plan.definition.approval:
                 request_approval(plan, user, now, recorder, req)
             else:
-                execute(plan, user, plan.role, now, recorder)
+                # Linked cases (links.py): the children guard, then the cases `spawn` opens, named in the row.
+                execute(plan, user, plan.role, now, recorder, extra=link_effects(plan, req.params, user, now))
         except ClockError as exc:
             raise ActionError(exc.code, exc.message, 422) from None
         recorder.commit()

@@ -312,3 +312,22 @@ class AuditCheckpointHeads(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["checkpoint", "index"], name="audit_checkpoint_heads_index")
         ]
+
+
+class CaseLink(models.Model):
+    """A parent/child link between two cases (taizhang.cases.links): a case a transition opened in another
+    mechanism (`spawn`), with the kind of link. Written with the history rows that record it on both sides
+    (the parent's row names the children it opened, the child's creation row its parent), in the same
+    transaction; read only through `Case.objects.for_user` on the other end."""
+
+    KINDS = [("subtask", "子任务"), ("derived", "派生"), ("related", "关联")]
+
+    parent = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="child_links")
+    child = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="parent_links")
+    kind = models.CharField("关联类型", max_length=16, choices=KINDS)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "案件关联"
+        verbose_name_plural = "案件关联"
+        constraints = [models.UniqueConstraint(fields=["parent", "child"], name="caselink_parent_child")]

@@ -1,26 +1,28 @@
 """Written notices (书面告知) generated from a case and its history: 受理告知书, 不予受理告知书, 延期告知书,
-处理意见书, 复查意见书, 复核意见书.
+处理意见书, 复查意见书, 复核意见书 …
 
-Which transition issues which notice is decided here, per mechanism; a notice is rendered from the last
-history row of its transition, so it reads the same whenever it is printed again. The output is HTML for
-printing (PDF needs WeasyPrint and a CJK font on the server, which the project cannot install itself).
+Which notices a mechanism has is data: its file's `notices:` block names each notice's template, the
+transitions that issue it and where its values come from (notice_values.py); the files are checked when
+loaded. A notice is rendered from the last history row of its transitions, so it reads the same whenever
+it is printed again. The output is HTML for printing, or PDF through WeasyPrint (Chinese needs a CJK font
+on the server, such as Debian's fonts-noto-cjk).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.template.loader import render_to_string
-from django.utils import timezone
 
-from taizhang.clock.clock import Duration
 from taizhang.errors import ActionError
-from taizhang.mechanisms.registry import Mechanism, get_mechanism
+from taizhang.mechanisms.registry import get_mechanism, get_registry
+from taizhang.mechanisms.schema import NoticeValue
 from taizhang.org.models import Membership, Unit
 
 from .models import Case, Transition
+from .notice_values import NoticeSources, cn_date
 
 
 @dataclass(frozen=True)
@@ -28,25 +30,39 @@ class Notice:
     kind: str
     title: str
     transitions: tuple[str, ...]  # the transition codes that issue it (the last one taken counts)
+    template: str = ""
+    # Name in the template -> its source(s): the mechanism's shared values, then the notice's own.
+    values: dict[str, NoticeValue] = field(default_factory=dict, hash=False, compare=False)
 
 
-# mechanism code -> kind -> notice. The kind names the template `notices/<kind>.html`.
-NOTICES: dict[str, dict[str, Notice]] = {
-    "petition": {
-        n.kind: n
-        for n in (
-            Notice("acceptance", "信访事项受理告知书", ("accept",)),
-            Notice("non_acceptance", "信访事项不予受理告知书", ("decline",)),
-            Notice("extension", "信访事项延期办理告知书", ("extend",)),
-            Notice("reply", "信访事项处理意见书", ("reply",)),
-            Notice("review", "信访事项复查意见书", ("review_reply",)),
-            Notice("recheck", "信访事项复核意见书", ("recheck_reply",)),
-        )
-    },
-}
+class MechanismNotices(Mapping):
+    """mechanism code -> kind -> Notice, read from the loaded mechanism files (only mechanisms that have
+    notices), so that a reloaded registry is followed."""
 
-# The state in which the petitioner may ask for the next step after a reply, and so its window.
-WINDOW = {"reply": "replied", "review": "review_replied"}
+    def _all(self) -> dict[str, dict[str, Notice]]:
+        out: dict[str, dict[str, Notice]] = {}
+        for code, mech in get_registry().mechanisms.items():
+            spec = mech.definition.notices
+            if spec.documents:
+                out[code] = {
+                    d.kind: Notice(
+                        d.kind, d.title, tuple(d.issued_by), d.template, {**spec.values, **d.values}
+                    )
+                    for d in spec.documents
+                }
+        return out
+
+    def __getitem__(self, code: str) -> dict[str, Notice]:
+        return self._all()[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+NOTICES: Mapping[str, dict[str, Notice]] = MechanismNotices()
 
 # A row that took effect: a transition taken directly, or an approved request (延期 is approved).
 EFFECTIVE = ("transition", "approve")
@@ -81,7 +97,7 @@ def render_notice(case: Case, kind: str) -> str:
     row = issuing_row(case, notice)
     if row is None:
         raise ActionError("notice_not_issued", f"本案件尚未出具{notice.title}", 409)
-    return render_to_string(f"notices/{notice.kind}.html", notice_context(case, notice, row))
+    return render_to_string(notice.template, notice_context(case, notice, row))
 
 
 def notice_pdf(html: str) -> bytes:
@@ -99,36 +115,6 @@ def notice_pdf(html: str) -> bytes:
 
 
 # -- the context --------------------------------------------------------------------------------------
-
-
-def cn_date(moment: datetime | None) -> str:
-    """2026年3月10日 (local date)."""
-    if moment is None:
-        return ""
-    d = timezone.localtime(moment).date()
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
-def period(duration: Duration | None) -> str:
-    """A time limit as a notice writes it: 30日, 5个工作日, 48小时."""
-    if duration is None:
-        return ""
-    amount = f"{duration.amount.normalize():f}"
-    return {"days": f"{amount}日", "workdays": f"{amount}个工作日"}.get(duration.unit, str(duration))
-
-
-def field_at(case: Case, row: Transition, name: str) -> Any:
-    """A form field's value as the row left it (later rows may have changed the case since)."""
-    change = (row.changes or {}).get(f"fields.{name}")
-    return change[1] if change else (case.data or {}).get(name)
-
-
-def choice_label(mech: Mechanism, name: str, code: Any) -> str:
-    field = mech.fields.get(name)
-    for choice in field.choices if field else []:
-        if choice.code == code:
-            return choice.name
-    return str(code or "")
 
 
 def unit_at(case: Case, row: Transition) -> Unit | None:
@@ -162,21 +148,15 @@ def issuing_body(case: Case, row: Transition) -> str:
 
 
 def notice_context(case: Case, notice: Notice, row: Transition) -> dict[str, Any]:
+    """What every notice shows, then the values its mechanism file names (`notices:`)."""
     mech = get_mechanism(case.mechanism)
-    data = case.data or {}
-
-    def limit(state: str) -> Duration | None:
-        return mech.limit_for(state, case.grade, case.category, case.channel, case.division.path)
-
+    sources = NoticeSources(mech, case, row)
     ctx: dict[str, Any] = {
         "title": notice.title,
         "kind": notice.kind,
         "number": case.number,
         "doc_number": f"{case.number}-{row.seq:02d}",
-        "petitioner": data.get("petitioner_name") or (str(case.reporter) if case.reporter_id else ""),
-        "petitioner_address": data.get("petitioner_address", ""),
         "matter": case.title,
-        "request": data.get("request") or case.description,
         "received": cn_date(case.created_at),
         "category": mech.choice_name("category", case.category),
         "channel": mech.choice_name("channel", case.channel),
@@ -184,49 +164,5 @@ def notice_context(case: Case, notice: Notice, row: Transition) -> dict[str, Any
         "issued": cn_date(row.created_at),
         "opinion": row.opinion,
     }
-    if notice.kind == "acceptance":
-        extend = mech.transitions.get("extend")
-        ctx.update(
-            handling_limit=period(limit("handling")),
-            handling_due=cn_date(row.due_at),
-            extend_max=period(Duration.parse(cap))
-            if extend and (cap := mech.transition_rule(extend, "extend_max", case.division.path))
-            else "",
-        )
-    elif notice.kind == "non_acceptance":
-        ctx.update(
-            reason=field_at(case, row, "decline_reason") or row.opinion,
-            proper_channel=field_at(case, row, "proper_channel") or "",
-        )
-    elif notice.kind == "extension":
-        request = (
-            case.transitions.filter(kind="request", code=row.code, seq__lt=row.seq).order_by("-seq").first()
-        )
-        due = (row.changes or {}).get("due_at") or [None, None]
-        extend_by = (row.changes or {}).get("extend_by") or [None, ""]
-        ctx.update(
-            reason=request.opinion if request else row.opinion,
-            extend_by=period(Duration.parse(extend_by[1])) if extend_by[1] else "",
-            old_due=cn_date(_parse(due[0])),
-            new_due=cn_date(row.due_at),
-        )
-    elif notice.kind in ("reply", "review", "recheck"):
-        prefix = {"reply": "", "review": "review_", "recheck": "recheck_"}[notice.kind]
-        result_field = "decision" if notice.kind == "reply" else f"{prefix}result"
-        ctx.update(
-            result=choice_label(mech, result_field, field_at(case, row, result_field)),
-            text=field_at(case, row, f"{prefix}reply") or "",
-            request_text=field_at(case, row, f"{prefix}request") if prefix else "",
-            next_window=period(limit(WINDOW[notice.kind])) if notice.kind in WINDOW else "",
-            next_due=cn_date(row.due_at) if notice.kind in WINDOW else "",
-        )
+    ctx.update({name: sources.value(source) for name, source in notice.values.items()})
     return ctx
-
-
-def _parse(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None

@@ -10,6 +10,7 @@ from taizhang.mechanisms.registry import get_mechanism
 from taizhang.org.roles import role_label
 
 from .actions import available_transitions
+from .link_views import PUBLIC_HIDDEN, links_of
 from .models import Attachment, Case, Transition
 
 
@@ -129,6 +130,8 @@ def case_detail(user, case: Case) -> dict[str, Any]:
         history = history_data(list(rows.filter(public=True)))
         for row in history:
             row["changes"].pop("requested_by", None)
+            for key in PUBLIC_HIDDEN:  # links name other cases (link_views.py)
+                row["changes"].pop(key, None)
             if row["seq"] != 1:
                 row["actor"] = row["role"]  # staff are shown by role, not by name
         data = case_data(case, public=True)
@@ -138,4 +141,9 @@ def case_detail(user, case: Case) -> dict[str, Any]:
                 "approval": data["pending"].get("approval"),
             }
         return {**data, "history": history, "actions": actions_data(user, case)}
-    return {**case_data(case), "history": history_data(list(rows)), "actions": actions_data(user, case)}
+    return {
+        **case_data(case),
+        "history": history_data(list(rows)),
+        "actions": actions_data(user, case),
+        "links": links_of(user, case).as_dict(),
+    }

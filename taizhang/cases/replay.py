@@ -3,7 +3,8 @@
 Every change of a case is written with a history row (recording.py), so the row's columns that the
 history records can be rebuilt from it alone: the state (each row's `to_state`), the deadline (each
 row's `due_at`, the deadline at that moment), everything `TRACKED` and the form fields from the last
-row that changed them, the 协办 units, the master of a 并单 and the duplicates merged in. A case row
+row that changed them, the 协办 units, the master of a 并单 and the duplicates merged in; a case's link to
+the case that opened it (`spawn`) from its creation row (`link_mismatches`). A case row
 changed behind the platform's back (`UPDATE cases_case SET state = 'closed'`) no longer matches.
 
 Limits, said plainly: a form field given at report time and never changed since is not in the
@@ -110,3 +111,16 @@ def compare(
     if state_kind is not None and case.state_kind != state_kind:
         found.append(Mismatch(case.number, "state_kind", case.state_kind, state_kind))
     return found
+
+
+def link_mismatches(case: Case, rows: list[Transition], parents: list[tuple[str, str]]) -> list[Mismatch]:
+    """The case's links to its parents (`parents`: (number, kind) from the link table) against its
+    creation row, which names the parent that opened it (`spawned_from`, `link_kind`; links.py)."""
+    create = next((row for row in rows if row.kind == "create"), None)
+    changes = (create.changes or {}) if create is not None else {}
+    recorded = []
+    if "spawned_from" in changes:
+        recorded = [(changes["spawned_from"][1], (changes.get("link_kind") or [None, None])[1])]
+    if sorted(parents) == recorded:
+        return []
+    return [Mismatch(case.number, "links", sorted(parents), recorded)]

@@ -20,8 +20,8 @@ from taizhang.mechanisms.registry import get_mechanism
 from .checkpoints import HeadCursor, HeadReader, check_series, gone_problem, head_problems, statement_of
 from .hashchain import verify_case
 from .keyset import keyset
-from .models import Attachment, Case, Transition
-from .replay import compare
+from .models import Attachment, Case, CaseLink, Transition
+from .replay import compare, link_mismatches
 
 
 @dataclass
@@ -131,9 +131,16 @@ class Verifier:
                 "pk", "number"
             )
         )
+        parents: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        for child_id, number, kind in CaseLink.objects.filter(child_id__in=ids).values_list(
+            "child_id", "parent__number", "kind"
+        ):
+            parents[child_id].append((number, kind))
         for case in chunk:
             rows = history[case.pk]
             self.check_case(case, rows, co_units[case.pk], masters.get(case.merged_into_id), whole)
+            for mismatch in link_mismatches(case, rows, parents[case.pk]):
+                self.problem(f"案件关联与流转记录不符：{mismatch}")
             self.summary.cases += 1
             self.summary.rows += len(rows)
 

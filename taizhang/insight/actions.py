@@ -10,7 +10,7 @@ from taizhang.cases.models import Case
 from taizhang.cases.recording import Recorder
 from taizhang.clock.now import now as clock_now
 from taizhang.errors import ActionError, conflict, forbidden, not_found
-from taizhang.intake.public import is_public, public_cases
+from taizhang.intake.public import is_public, listed_in_ledger, public_cases
 from taizhang.org.models import User
 from taizhang.org.roles import Role
 from taizhang.org.scopes import grants_of, self_only
@@ -71,7 +71,7 @@ def can_metoo(user: User, case: Case) -> bool:
         and is_supporter_role(user)
         and case.reporter_id != user.pk
         and case.state_kind != "closed"
-        and is_public(case)
+        and is_public(case, ledger=True)
     )
 
 
@@ -90,7 +90,7 @@ def do_metoo(user: User, ref: int | str) -> tuple[CaseSupporter, int, bool]:
     if not is_supporter_role(user):
         raise forbidden("role_not_allowed", "只有居民可以附议（我也遇到）")
     case = public_cases().filter(**case_lookup(ref)).first()
-    if case is None:
+    if case is None or not listed_in_ledger(case.mechanism):
         raise not_found()
     if case.state_kind == "closed":
         raise conflict("case_closed", "该诉求已办结，不能再附议")

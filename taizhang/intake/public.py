@@ -12,7 +12,7 @@ people the case names masked wherever they appear (`redact.names_in`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -26,27 +26,35 @@ from .portal.progress import field_choice, public_state
 from .portal.redact import names_in, place_names, public_place, redact_text
 
 
-def public_q(prefix: str = "") -> Q:
+def public_q(prefix: str = "", ledger: bool = False) -> Q:
     """The one rule: a case is public when its mechanism publishes the channel it came by.
 
-    `prefix` reaches the case from another model ("case__" for history rows).
+    `prefix` reaches the case from another model ("case__" for history rows); `ledger`: only the
+    mechanisms listed in the public ledger (为民办事台账, `public.ledger.listed`).
     """
     q = Q(**{f"{prefix}pk__in": []})
     for mech in get_registry().mechanisms.values():
         channels = mech.definition.public.channels
-        if channels:
+        if channels and (mech.definition.public.ledger.listed or not ledger):
             q |= Q(**{f"{prefix}mechanism": mech.code, f"{prefix}channel__in": list(channels)})
     return q
 
 
-def public_cases() -> QuerySet[Case]:
-    """Every public case (merged duplicates included: a list that shows masters leaves them out)."""
-    return Case.objects.filter(public_q())
+def public_cases(ledger: bool = False) -> QuerySet[Case]:
+    """Every public case (merged duplicates included: a list that shows masters leaves them out);
+    `ledger`: only those the public ledger lists."""
+    return Case.objects.filter(public_q(ledger=ledger))
 
 
-def is_public(case: Case) -> bool:
+def listed_in_ledger(mechanism: str) -> bool:
+    """Whether the public ledger lists the mechanism's public items (`public.ledger.listed`)."""
+    mech = get_registry().mechanisms.get(mechanism)
+    return mech is not None and mech.definition.public.ledger.listed
+
+
+def is_public(case: Case, ledger: bool = False) -> bool:
     """Whether the public may see the case at all (one query, by the same rule)."""
-    return public_cases().filter(pk=case.pk).exists()
+    return public_cases(ledger).filter(pk=case.pk).exists()
 
 
 @dataclass
@@ -76,6 +84,8 @@ class PublicItem:
     updated_at: datetime
     closed_at: datetime | None
     supporters: int = 0
+    # The form fields the public ledger shows (`public.ledger.fields`): (label, redacted value).
+    details: list[tuple[str, str]] = field(default_factory=list)
 
 
 def rounded(value: Decimal | float | None, location: PublicLocation | None) -> float | None:
@@ -125,7 +135,28 @@ def public_item(case: Case, places: dict[str, tuple[str, str]]) -> PublicItem:
         updated_at=case.updated_at,
         closed_at=case.closed_at,
         supporters=getattr(case, "supporters_count", 0),
+        details=ledger_details(mech, data, text),
     )
+
+
+def ledger_details(mech, data: dict, text) -> list[tuple[str, str]]:
+    """The ledger's form fields with a value, as their labels read them, through the redaction `text`.
+
+    The file may name only fields marked `public: true` and never a personal one (validate_public.py).
+    """
+    out = []
+    for name in mech.definition.public.ledger.fields:
+        value, definition = data.get(name), mech.fields[name]
+        if value in (None, "", []):
+            continue
+        if definition.type == "bool":
+            shown = "是" if value else "否"
+        elif isinstance(value, list):
+            shown = "、".join(field_choice(mech, name, v) for v in value)
+        else:
+            shown = field_choice(mech, name, value) if definition.choices else str(value)
+        out.append((definition.label, text(shown)))
+    return out
 
 
 def public_items(cases: Iterable[Case]) -> list[PublicItem]:

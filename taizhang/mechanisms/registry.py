@@ -27,6 +27,7 @@ from .schema import (
     TransitionDef,
 )
 from .validate import entries_of, validate_mechanism
+from .validate_links import check_spawn_targets
 from .validate_pack import validate_pack
 from .yamlfile import LinedData, read_lined_yaml
 
@@ -258,6 +259,7 @@ def load_directory(directory: Path) -> Registry:
         raise MechanismError(exc.problems) from None  # mechanisms name roles: nothing checks without them
     roles: dict[str, RoleDef] = {r.code: r for r in platform}
     role_files: dict[str, str] = {}
+    lines: dict[str, LinedData] = {}  # each mechanism's file, for checks across mechanisms
     for path in yaml_files(directory):
         lined = None
         try:
@@ -283,6 +285,7 @@ def load_directory(directory: Path) -> Registry:
             continue
         prefixes[mech.number_prefix] = path.name
         mechanisms[mech.code] = Mechanism(mech, path.name)
+        lines[mech.code] = lined
         for i, role in enumerate(mech.roles):
             if role.code in role_files:
                 problems.append(
@@ -293,8 +296,10 @@ def load_directory(directory: Path) -> Registry:
                 )
             role_files[role.code] = path.name
             roles.setdefault(role.code, role)
-    packs: list[PackDef] = []
     defs = {code: m.definition for code, m in mechanisms.items()}
+    for code, mech in mechanisms.items():  # a spawn names another mechanism: checked with all loaded
+        problems.extend(check_spawn_targets(mech.definition, defs, lines[code], broken))
+    packs: list[PackDef] = []
     pack_files: dict[str, str] = {}
     claimed: dict[tuple, str] = {}  # (mechanism, division, rule kind, state) -> the pack that set it
     for path in yaml_files(directory / "packs"):

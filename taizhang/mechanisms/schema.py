@@ -101,6 +101,27 @@ class Approval(Strict):
     name: str = "审批"
 
 
+# Kinds of link between a parent case and a child case (taizhang.cases.links).
+LinkKind = Literal["subtask", "derived", "related"]
+
+
+class SpawnDef(Strict):
+    """Cases a transition opens in another mechanism, linked to the case as its children (`spawn`)."""
+
+    mechanism: Code
+    kind: LinkKind = "subtask"
+    # Who the new cases are for: `param` one case per unit named in `params.units`; `lead` one case for
+    # the case's lead unit (after the transition); `none` one case without a unit.
+    units: Literal["param", "lead", "none"] = "param"
+    channel: Code  # the channel the new cases come by in their mechanism
+    category: Code | None = None  # None: the case's own category (which the mechanism must have)
+    grade: Code | None = None  # None: the case's own grade where the mechanism has it, else its first
+    state: Code | None = None  # the state they start in; None: the mechanism's `intake.initial`
+    # The new case's form field <- the case's form field or core attribute (title, description,
+    # address, category, grade, number).
+    fields: dict[Code, Code] = {}
+
+
 class TransitionDef(Strict):
     code: Code
     name: str = Field(min_length=1)
@@ -158,6 +179,10 @@ class TransitionDef(Strict):
     # Whose 待办 the transition is: the roles the state waits for. None: every role of the transition;
     # [] for exceptions and oversight (封控, 挂账, 转执法) that nobody's work list should hold.
     waiting_for: list[RoleSpec] | None = None
+    # Cases opened in other mechanisms by this transition, linked as children (taizhang.cases.links).
+    spawn: list[SpawnDef] = []
+    # Only when every child case linked to this one is closed (refused: `children_open`).
+    children_closed: bool = False
 
     @property
     def assigns_lead(self) -> bool:
@@ -262,6 +287,14 @@ class PublicLocation(Strict):
     decimals: int = Field(strict=True)
 
 
+class PublicLedger(Strict):
+    """How the mechanism's public items appear in the public ledger (为民办事台账)."""
+
+    listed: bool = True  # False: never in the ledger (machine outputs still follow `channels`)
+    # Form fields the ledger shows with each item (label: value, redacted): each `public: true`.
+    fields: list[Code] = []
+
+
 class PublicRules(Strict):
     """What the public ledger and every machine output (Open311 GET …) show of the mechanism's cases.
 
@@ -274,6 +307,29 @@ class PublicRules(Strict):
     location: PublicLocation | None = None  # None: no coordinates
     # Form fields that identify a person: never shown, their values masked wherever they appear.
     personal: list[Code] = []
+    ledger: PublicLedger = PublicLedger()
+
+
+# Where a value of a written notice comes from (taizhang.cases.notice_values): `field.<name>`,
+# `label.<name>`, `limit.<state>`, `extend_max.<transition>`, or one of `SOURCES` there.
+NoticeSource = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$")]
+# One source, or several: the first that is not empty.
+NoticeValue = NoticeSource | list[NoticeSource]
+
+
+class NoticeDef(Strict):
+    """A written notice (书面告知): a template the transitions in `issued_by` issue."""
+
+    kind: Code
+    title: str = Field(min_length=1)
+    issued_by: list[Code] = Field(min_length=1)  # the last of them taken counts
+    template: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_][a-z0-9_/-]*\.html$", max_length=200)]
+    values: dict[Code, NoticeValue] = {}
+
+
+class NoticesDef(Strict):
+    values: dict[Code, NoticeValue] = {}  # shared by every notice of the mechanism
+    documents: list[NoticeDef] = []
 
 
 class MechanismDef(Strict):
@@ -299,6 +355,7 @@ class MechanismDef(Strict):
     # Roles of this mechanism besides the platform's (河长, 护河员, 专家 …).
     roles: list[RoleDef] = []
     parties: Parties = Parties()
+    notices: NoticesDef = NoticesDef()
 
 
 class TransitionOverride(Strict):

@@ -13,6 +13,8 @@ from taizhang.org.roles import REPORTER, SYSTEM
 from .errors import MechanismError, Problem
 from .roles import check_role_defs, check_spec, platform_roles, split_spec
 from .schema import Condition, KpiRules, Limit, MechanismDef, RoleDef, Supervision
+from .validate_links import check_links
+from .validate_notices import check_notices
 from .validate_public import check_public
 from .validate_shape import allowed_keys, parse_model, shape_message  # noqa: F401 (imported from here)
 from .yamlfile import LinedData
@@ -296,6 +298,8 @@ def validate_mechanism(lined: LinedData, platform: tuple[RoleDef, ...] | None = 
     check_deadline_rules(mech, lined, problems)
     check_kpi(mech.kpi, mech, lined, ("kpi",), problems, complete=True)
     check_public(mech, lined, problems)
+    check_links(mech, lined, problems)
+    check_notices(mech, lined, problems)
 
     if not problems:
         problems.extend(check_graph(mech, lined))

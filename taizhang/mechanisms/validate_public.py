@@ -45,6 +45,32 @@ def check_public(mech: MechanismDef, lined: LinedData, problems: list[Problem]) 
                 problems.append(
                     lined.problem((*base, key), "public.channels 为空，本机制的事项都不公开，此项不会生效")
                 )
+    check_ledger(mech, lined, problems)
+
+
+def check_ledger(mech: MechanismDef, lined: LinedData, problems: list[Problem]) -> None:
+    """The form fields the public ledger shows exist, are marked public and are never personal."""
+    from .validate import unknown_field  # validate.py calls this: import late
+
+    ledger = mech.public.ledger
+    fields = {f.name: f for f in mech.fields}
+    base = ("public", "ledger", "fields")
+    duplicates(ledger.fields, "字段", base, lined, problems)
+    for i, name in enumerate(ledger.fields):
+        if name not in fields:
+            problems.append(lined.problem((*base, i), unknown_field(name, fields)))
+        elif name in mech.public.personal:
+            problems.append(
+                lined.problem((*base, i), f"字段 '{name}' 是个人信息（public.personal），不能在台账中公开")
+            )
+        elif not fields[name].public:
+            problems.append(lined.problem((*base, i), f"字段 '{name}' 未标为 public: true，不能在台账中公开"))
+    if ledger.fields and not (mech.public.channels and ledger.listed):
+        problems.append(
+            lined.problem(
+                base, "本机制的事项不在为民办事台账中公开（channels 为空或 listed: false），此项不会生效"
+            )
+        )
 
 
 def duplicates(values: list[str], label: str, path: tuple, lined: LinedData, problems: list[Problem]) -> None:

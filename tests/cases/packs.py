@@ -31,11 +31,16 @@ def extra_pack(tmp_path: Path, text: str, name: str = "test.yaml") -> Iterator[P
 
 
 @contextmanager
-def extra_mechanism(tmp_path: Path, text: str, name: str = "test_mechanism.yaml") -> Iterator[Path]:
-    """As `extra_pack`, with a mechanism file `<name>` added beside the shipped ones."""
+def extra_mechanism(tmp_path: Path, source: str | Path, name: str | None = None) -> Iterator[Path]:
+    """The shipped mechanism directory copied under `tmp_path` with one more mechanism file — `source`
+    copied when it is a path, else written as text to `name` — loaded for the duration of the block (the
+    registry is reloaded before and after)."""
     directory = tmp_path / "mechanisms"
     shutil.copytree(settings.TAIZHANG_MECHANISM_DIR, directory)
-    (directory / name).write_text(text, encoding="utf-8")
+    if isinstance(source, Path):
+        shutil.copy(source, directory / (name or source.name))
+    else:
+        (directory / (name or "test_mechanism.yaml")).write_text(source, encoding="utf-8")
     shipped = settings.TAIZHANG_MECHANISM_DIR
     settings.TAIZHANG_MECHANISM_DIR = directory
     reset_registry()

@@ -63,8 +63,12 @@ def parse_ledger_query(params) -> LedgerQuery:
 
 
 def public_mechanisms() -> list[Mechanism]:
-    """Mechanisms with public items (some channel in their `public:` block), in registry order."""
-    return [m for m in get_registry().mechanisms.values() if m.definition.public.channels]
+    """Mechanisms the ledger lists (some public channel, `public.ledger.listed`), in registry order."""
+    return [
+        m
+        for m in get_registry().mechanisms.values()
+        if m.definition.public.channels and m.definition.public.ledger.listed
+    ]
 
 
 def kind_options() -> list[tuple[str, str]]:
@@ -84,7 +88,7 @@ def division_options() -> list[tuple[str, str, str]]:
 
 def ledger_base() -> QuerySet[Case]:
     """The cases the ledger lists: the public ones, not merged into another case."""
-    return public_cases().filter(merged_into__isnull=True)
+    return public_cases(ledger=True).filter(merged_into__isnull=True)
 
 
 def month_range(month: str) -> tuple[datetime, datetime]:
@@ -125,7 +129,7 @@ def ledger_rows(cases: list[Case]) -> list[PublicItem]:
 def ledger_case(number: str) -> Case | None:
     """One public case by number (None when the public may not see it; a merged duplicate is shown)."""
     return (
-        public_cases()
+        public_cases(ledger=True)
         .select_related(*RELATED)
         .annotate(supporters_count=Count("supporters"))
         .filter(number=number)

@@ -157,9 +157,38 @@ class CaseOut(Schema):
     closed_at: datetime | None
 
 
+class LinkedCaseOut(Schema):
+    number: str
+    title: str
+    mechanism: str
+    mechanism_name: str
+    state: str
+    state_name: str
+    state_kind: str
+    kind: str  # the link's kind: subtask (子任务), derived (派生), related (关联)
+    kind_name: str
+    due_at: datetime | None
+    overdue: bool
+
+
+class ChildProgressOut(Schema):
+    total: int
+    by_state_kind: dict[str, int]  # open, waiting, controlled, parked, closed
+    overdue: int
+
+
+class LinksOut(Schema):
+    """The linked cases the caller may see, and the progress of those children."""
+
+    parents: list[LinkedCaseOut]
+    children: list[LinkedCaseOut]
+    progress: ChildProgressOut
+
+
 class CaseDetailOut(CaseOut):
     history: list[HistoryOut]
     actions: list[ActionOut]
+    links: LinksOut | None = None  # None in a reporter's public view
 
 
 class CasePage(Schema):

@@ -95,6 +95,11 @@ def needs_of(t: TransitionDef, case: Case) -> Needs:
     return Needs(opinion, photos, list(dict.fromkeys(names)))
 
 
+def spawns_per_unit(t: TransitionDef) -> bool:
+    """Whether the transition opens a case per unit the person names (`spawn` with `units: param`)."""
+    return any(s.units == "param" for s in t.spawn)
+
+
 @dataclass
 class Choices:
     """Look-ups the forms of one page share (one query for units whatever the number of forms)."""
@@ -103,7 +108,7 @@ class Choices:
 
     @classmethod
     def for_case(cls, case: Case, transitions: list[TransitionDef]) -> Choices:
-        if not any(t.assign or t.co_units for t in transitions):
+        if not any(t.assign or t.co_units or spawns_per_unit(t) for t in transitions):
             return cls([])
         qs = Unit.objects.order_by("path")
         marker = f"/{case.region}/"
@@ -194,6 +199,18 @@ def build_form(
                 else [u.code for u in case.co_units.all()],
                 groups=choices.unit_groups(None),
                 help=_("可多选；主办单位不能同时协办"),
+            )
+        )
+    if spawns_per_unit(t):  # links.py: one new case per unit named
+        widgets.append(
+            Widget(
+                name="params.units",
+                label=_("承办单位"),
+                kind="units",
+                required=True,
+                value=posted.getlist("params.units") if posted is not None else [],
+                groups=choices.unit_groups(None),
+                help=_("可多选；每个单位生成一件下级案件"),
             )
         )
     for attr in t.sets:
@@ -327,6 +344,8 @@ def read_request(mech: Mechanism, post: QueryDict, attachments: list[int]) -> Tr
             params[key] = raw
     if "params.co_units" in post:
         params["co_units"] = [c for c in post.getlist("params.co_units") if c]
+    if "params.units" in post:
+        params["units"] = [c for c in post.getlist("params.units") if c]
     amount = post.get("params.extend_by", "").strip()
     if amount:
         params["extend_by"] = f"{amount} {post.get('params.extend_unit', '').strip()}".strip()

@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from taizhang.cases.actions import available_transitions, pick_role
-from taizhang.cases.models import Case, Transition
+from taizhang.cases.link_views import links_of
+from taizhang.cases.models import STATE_KINDS, Case, Transition
 from taizhang.cases.notices import EFFECTIVE, NOTICES
 from taizhang.cases.parties import parties_of, party_names
 from taizhang.cases.present import is_public_viewer
@@ -156,6 +157,16 @@ def notices(case: Case, rows: list[Transition]) -> list[dict[str, str]]:
     return sorted(out, key=lambda n: n["seq"])
 
 
+def links_context(user, case: Case, public: bool) -> dict[str, Any]:
+    """The linked cases the person may see and the children's progress by kind of state (not in the
+    public view: other cases are no business of a reporter)."""
+    if public:
+        return {"links": None, "link_progress": []}
+    links = links_of(user, case)
+    progress = [(kind, label, links.by_state_kind.get(kind, 0)) for kind, label in STATE_KINDS]
+    return {"links": links, "link_progress": progress}
+
+
 def map_data(case: Case) -> dict[str, Any] | None:
     """The marker and the basemap for the small map: no tiles unless a tile URL is set, then the
     division's outline on a plain background; points in the basemap's coordinate system."""
@@ -251,5 +262,6 @@ def page_context(
         "scored_replies": scored,
         "merge_code": merge.code if merge else "",
         "notices": notices(case, rows),
+        **links_context(user, case, public),
         "now": timezone.localtime(now),
     }

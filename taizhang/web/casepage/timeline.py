@@ -39,11 +39,12 @@ CHANGE_LABELS = {
     "supporters": gettext_lazy("附议人数"),
     "requested_by": gettext_lazy("申请人"),
     "params": gettext_lazy("申请内容"),
+    "spawned": gettext_lazy("生成的下级案件"),
 }
 # Shown elsewhere in the entry (the state move, the deadline) or bookkeeping with nothing to read.
 SKIPPED = {"state", "person_id", "pending", "pending_lapsed", "limit_text", "supervising_division"}
 # What a member of the public never sees in a row.
-PRIVATE = {"requested_by", "supervising_division_id", "supervision_level", "params"}
+PRIVATE = {"requested_by", "supervising_division_id", "supervision_level", "params", "spawned"}
 
 
 @dataclass
