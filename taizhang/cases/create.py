@@ -306,8 +306,7 @@ def insert_case(user: User, data: CaseInput, plan: CreatePlan, now) -> Case:
         apply_deadline(mech, case, mech.definition.intake.initial, "restart", now)
     except ClockError as exc:
         raise ActionError(exc.code, exc.message, 422) from None
-    if case_id is None:
-        case.save()
+    saved = save_for_id(case)
     add_initial_parties(case, mech, now, chain)
     recorder = Recorder(case)
     changes = creation_changes(case, plan.division.code)
@@ -324,12 +323,28 @@ def insert_case(user: User, data: CaseInput, plan: CreatePlan, now) -> Case:
         changes=changes,
         attachments=plan.attachments,
     )
-    recorder.insert_new(saved=case_id is None)
-    if case_id is not None:  # what `save()` would have told (the similar-case index, hot spots)
+    write_new(recorder, saved)
+    return case
+
+
+def save_for_id(case: Case) -> bool:
+    """A new case's id: taken with its number on PostgreSQL (`next_number`); on SQLite the row is inserted
+    now for it. Returns whether the row was saved here."""
+    if case.pk is not None:
+        return False
+    case.save()
+    return True
+
+
+def write_new(recorder: Recorder, saved: bool) -> None:
+    """Write a new case's row (unless `saved`), parties and first history rows; then tell what `save()`
+    would have told (the similar-case index, hot spots)."""
+    recorder.insert_new(saved=saved)
+    if not saved:
+        case = recorder.case
         post_save.send(
             Case, instance=case, created=True, update_fields=None, raw=False, using=connection.alias
         )
-    return case
 
 
 def ancestors(division: Division) -> list[Division]:

@@ -22,8 +22,8 @@ from taizhang.mechanisms.schema import SpawnDef, TransitionDef
 from taizhang.org.models import Division, Unit, User
 from taizhang.org.parties import LEAD, PLACE, SUPERVISOR
 
-from .models import Case, CaseLink, CaseParty
-from .parties import forget_parties, level_division, node_kwargs, node_path_of, related, row
+from .models import Case, CaseLink
+from .parties import add_party, level_division, node_kwargs, node_path_of, related, row
 from .recording import Recorder, creation_changes, jsonable
 
 KIND_NAMES = dict(CaseLink.KINDS)
@@ -140,15 +140,17 @@ COPIED_ATTRS = {
 def open_child(plan, spawn: SpawnDef, values: dict[str, Any], unit: Unit | None, actor: User, now) -> Case:
     """One new case in the spawn's mechanism, in the parent's place, for `unit`; its creation row, its
     parties and the link, all in the current transaction."""
-    from .create import next_number
+    from .create import next_number, save_for_id, write_new
     from .schedule import apply_deadline
 
     parent: Case = plan.case
     mech = get_mechanism(spawn.mechanism)
     state = spawn.state or mech.definition.intake.initial
+    number, child_id = next_number(mech, timezone.localtime(now).year)
     child = Case(
+        id=child_id,
         mechanism=mech.code,
-        number=next_number(mech, timezone.localtime(now).year),
+        number=number,
         region=parent.region,
         title=values["title"],
         description=values["description"],
@@ -168,7 +170,7 @@ def open_child(plan, spawn: SpawnDef, values: dict[str, Any], unit: Unit | None,
         version=0,
     )
     apply_deadline(mech, child, state, "restart", now)
-    child.save()
+    saved = save_for_id(child)
     body, handed = supervising_body(plan, mech, child)
     add_child_parties(child, body, now)
     changes = creation_changes(child, parent.division.code)
@@ -189,7 +191,7 @@ def open_child(plan, spawn: SpawnDef, values: dict[str, Any], unit: Unit | None,
         opinion=child.description,
         changes=changes,
     )
-    recorder.insert_new()
+    write_new(recorder, saved)
     CaseLink.objects.create(parent=parent, child=child, kind=spawn.kind, created_at=now)
     return child
 
@@ -215,5 +217,6 @@ def add_child_parties(child: Case, body: Division | Unit | None, now) -> None:
         rows.append(row(child, LEAD, now, unit=child.unit))
     if body is not None:
         rows.append(row(child, SUPERVISOR, now, **node_kwargs(body)))
-    CaseParty.objects.bulk_create(rows)
-    forget_parties(child)
+    child._party_nodes = []
+    for new in rows:  # written with the creation row (Recorder.insert_new)
+        add_party(child, new)
