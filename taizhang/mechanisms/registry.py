@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -11,7 +12,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 from taizhang.clock.clock import Duration
 
+from .computed import computed_order
+from .conditions import Facts, met
 from .errors import MechanismError, Problem
+from .expressions import Expr
 from .roles import platform_roles
 from .schema import (
     Condition,
@@ -24,6 +28,7 @@ from .schema import (
     Supervision,
     TransitionDef,
 )
+from .schema_values import Band
 from .validate import entries_of, validate_mechanism
 from .validate_pack import validate_pack
 from .yamlfile import LinedData, read_lined_yaml
@@ -37,15 +42,13 @@ class SupervisionPlan:
     escalate: tuple[tuple[Duration, int], ...] = ()
 
 
-def matches(cond: Condition | None, grade: str, category: str, channel: str) -> bool:
-    """Whether a case with these attributes satisfies a condition (None always does)."""
-    if cond is None:
-        return True
-    return (
-        (cond.grade is None or grade in cond.grade)
-        and (cond.category is None or category in cond.category)
-        and (cond.channel is None or channel in cond.channel)
-    )
+def matches(
+    cond: Condition | None, grade: str, category: str, channel: str, data: Mapping | None = None, fields=None
+) -> bool:
+    """Whether a case with these attributes (and form data, with the mechanism's `fields`) satisfies a
+    condition (None always does)."""
+    facts = Facts({"grade": grade, "category": category, "channel": channel}, data or {})
+    return met(cond, fields or {}, facts)
 
 
 @dataclass
@@ -73,6 +76,18 @@ class Mechanism:
     @cached_property
     def fields(self) -> dict:
         return {f.name: f for f in self.definition.fields}
+
+    @cached_property
+    def computed(self) -> list[tuple[str, Expr]]:
+        """The computed fields' parsed expressions, each after the computed fields it reads."""
+        return computed_order(self.definition)
+
+    def band_rows(self, division_path: str) -> dict[str, list[Band]]:
+        """Each band table's rows for a division: the deepest rule pack that sets them, else the mechanism's."""
+        out = {table.code: table.bands for table in self.definition.bands}
+        for pack in reversed(self._packs_for(division_path)):  # the deepest pack goes last and wins
+            out.update({code: o.bands for code, o in pack.mechanisms[self.code].bands.items()})
+        return out
 
     def transitions_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.definition.transitions if state in t.from_]
@@ -121,12 +136,19 @@ class Mechanism:
         return [p for _, p in sorted(ranked, key=lambda item: -item[0])]
 
     def limit_for(
-        self, state: str, grade: str, category: str, channel: str, division_path: str
+        self,
+        state: str,
+        grade: str,
+        category: str,
+        channel: str,
+        division_path: str,
+        data: Mapping | None = None,
     ) -> Duration | None:
         """The time limit of a state for a case: the deepest rule pack first, then the mechanism;
-        within one source the entry naming the most attributes wins."""
+        within one source the entry naming the most attributes (a `when` counts as one) wins."""
         sources = [p.mechanisms[self.code].time_limits for p in self._packs_for(division_path)]
         sources.append(self.definition.time_limits)
+        facts = Facts({"grade": grade, "category": category, "channel": channel}, data or {})
         for limits in sources:
             best: tuple[int, Limit] | None = None
             for limit in limits:
@@ -135,18 +157,25 @@ class Mechanism:
                 attrs = ((limit.grade, grade), (limit.category, category), (limit.channel, channel))
                 if any(want is not None and want != have for want, have in attrs):
                     continue
-                score = sum(want is not None for want, _ in attrs)
+                if limit.when is not None and not met(limit.when, self.fields, facts):
+                    continue
+                score = sum(want is not None for want, _ in attrs) + (limit.when is not None)
                 if best is None or score > best[0]:
                     best = (score, limit)
             if best is not None:
                 return Duration.parse(best[1].limit)
         return None
 
-    def supervision_for(self, state: str, division_path: str) -> SupervisionPlan:
-        """Reminders and escalations for a state: a pack's entry replaces the mechanism's."""
+    def supervision_for(self, state: str, division_path: str, facts: Facts | None = None) -> SupervisionPlan:
+        """Reminders and escalations for a state: a pack's entry replaces the mechanism's. An entry with a
+        `when` applies only to a case whose `facts` satisfy it (never without facts)."""
         sources = [p.mechanisms[self.code].supervision for p in self._packs_for(division_path)]
         sources.append(self.definition.supervision)
         for items in sources:
+            items = [
+                s for s in items if s.when is None or (facts is not None and met(s.when, self.fields, facts))
+            ]
+            items.sort(key=lambda s: s.when is None)  # a conditional entry before the general one
             chosen = self._pick_supervision(items, state)
             if chosen is not None:
                 return SupervisionPlan(
@@ -291,22 +320,30 @@ def pack_overlaps(pack: PackDef, lined: LinedData, claimed: dict[tuple, str]) ->
         rules += [("kpi", None, None)] if override.kpi is not None else []
         rules += [("transitions", None, t) for t in override.transitions]
         rules += [("intake", None, None)] if override.intake is not None else []
+        rules += [("bands", None, table) for table in override.bands]
         for kind, i, state in rules:
             for division in pack.divisions:
                 key = (code, division, kind, state)
                 other = claimed.get(key)
                 if other is not None and key not in mine:
                     what = f"状态 '{state}' " if state else ("" if kind in ("kpi", "intake") else "所有状态")
-                    if kind == "transitions":
-                        what = f"流转 '{state}' "
+                    if kind in ("transitions", "bands"):
+                        what = f"{'流转' if kind == 'transitions' else '分级表'} '{state}' "
                     label = {
                         "time_limits": "时限",
                         "supervision": "催办督办",
                         "kpi": "考核规则",
                         "transitions": "时限数值",
                         "intake": "上报照片要求",
+                        "bands": "分级区间",
                     }[kind]
-                    where = (kind, state) if kind == "transitions" else (kind,) if i is None else (kind, i)
+                    where = (
+                        (kind, state)
+                        if kind in ("transitions", "bands")
+                        else (kind,)
+                        if i is None
+                        else (kind, i)
+                    )
                     problems.append(
                         lined.problem(
                             ("mechanisms", code, *where),

@@ -12,13 +12,11 @@ from taizhang.org.roles import REPORTER, SYSTEM
 
 from .errors import MechanismError, Problem
 from .roles import check_role_defs, check_spec, platform_roles, split_spec
-from .schema import Condition, KpiRules, Limit, MechanismDef, RoleDef, Supervision
+from .schema import KpiRules, Limit, MechanismDef, RoleDef, Supervision
 from .validate_public import check_public
 from .validate_shape import allowed_keys, parse_model, shape_message  # noqa: F401 (imported from here)
+from .validate_values import ATTR_LABEL, check_condition, check_values, unknown, unknown_field  # noqa: F401
 from .yamlfile import LinedData
-
-ATTR_LABEL = {"grade": "等级", "category": "类别", "channel": "渠道", "state": "状态"}
-
 
 # -- shared checks ------------------------------------------------------------------------------------
 
@@ -45,25 +43,6 @@ def choice_codes(mech: MechanismDef) -> dict[str, set[str]]:
     }
 
 
-def check_condition(
-    cond: Condition | None, mech: MechanismDef, lined: LinedData, path: tuple, problems: list[Problem]
-) -> None:
-    if cond is None:
-        return
-    for attr, allowed in choice_codes(mech).items():
-        for i, code in enumerate(getattr(cond, attr) or []):
-            if code not in allowed:
-                problems.append(lined.problem((*path, attr, i), unknown(attr, code, allowed)))
-
-
-def unknown(attr: str, code: str, allowed: set[str]) -> str:
-    """'未知的等级 'majr'（可用：general、major）'."""
-    label = ATTR_LABEL.get(attr, attr)
-    if not allowed:
-        return f"未知的{label} '{code}'（本机制没有定义{label}）"
-    return f"未知的{label} '{code}'（可用：{'、'.join(sorted(allowed))}）"
-
-
 def check_limits(
     limits: list[Limit], mech: MechanismDef, lined: LinedData, base: tuple, problems: list[Problem]
 ) -> None:
@@ -81,7 +60,8 @@ def check_limits(
             if value is not None and value not in allowed:
                 problems.append(lined.problem((*path, attr), unknown(attr, value, allowed)))
         check_duration(limit.limit, lined, (*path, "limit"), problems, positive=True)
-        key = (limit.state, limit.grade, limit.category, limit.channel)
+        check_condition(limit.when, mech, lined, (*path, "when"), problems)
+        key = (limit.state, limit.grade, limit.category, limit.channel, repr(limit.when))
         if key in seen:
             problems.append(lined.problem(path, "与前面的时限条件完全相同（后一条永远不会生效）"))
         seen.add(key)
@@ -91,17 +71,18 @@ def check_supervision(
     items: list[Supervision], mech: MechanismDef, lined: LinedData, base: tuple, problems: list[Problem]
 ) -> None:
     states = {s.code: s for s in mech.states}
-    seen: set[str | None] = set()
+    seen: set[tuple[str | None, str]] = set()
     for i, sup in enumerate(items):
         path = (*base, i)
         if sup.state is not None and sup.state not in states:
             problems.append(lined.problem((*path, "state"), unknown("state", sup.state, set(states))))
         elif sup.state is not None and states[sup.state].kind == "closed":
             problems.append(lined.problem((*path, "state"), f"终态 '{sup.state}' 没有时限，不能设催办督办"))
-        if sup.state in seen:
+        check_condition(sup.when, mech, lined, (*path, "when"), problems)
+        if (sup.state, repr(sup.when)) in seen:
             which = f" state 为 '{sup.state}' " if sup.state else "不写 state（适用于所有状态）"
             problems.append(lined.problem(path, f"前面已有{which}的督办规则，本条永远不会生效"))
-        seen.add(sup.state)
+        seen.add((sup.state, repr(sup.when)))
         for j, text in enumerate(sup.remind_before):
             check_duration(text, lined, (*path, "remind_before", j), problems, positive=True)
         previous: tuple[Duration | None, int] | None = None
@@ -283,6 +264,7 @@ def validate_mechanism(lined: LinedData, platform: tuple[RoleDef, ...] | None = 
     check_supervision(mech.supervision, mech, lined, ("supervision",), problems)
     check_kpi(mech.kpi, mech, lined, ("kpi",), problems, complete=True)
     check_public(mech, lined, problems)
+    check_values(mech, lined, problems)
 
     if not problems:
         problems.extend(check_graph(mech, lined))
@@ -378,6 +360,7 @@ def check_transitions(
             for j, role in enumerate(t.approval.roles):
                 if role == SYSTEM:
                     problems.append(lined.problem((*path, "approval", "roles", j), "审批不能由系统完成"))
+            check_condition(t.approval.when, mech, lined, (*path, "approval", "when"), problems)
         for j, role in enumerate(t.waiting_for or []):
             if role not in t.roles:
                 problems.append(
@@ -487,11 +470,6 @@ def check_deadline_mode(t: Any, lined: LinedData, path: tuple, states: dict, pro
         )
     if t.deadline == "resume" and not any(states.get(s) and states[s].clock == "stopped" for s in t.from_):
         problems.append(lined.problem((*path, "deadline"), "resume 只能从停表（clock: stopped）的状态出发"))
-
-
-def unknown_field(name: str, fields: dict) -> str:
-    known = "、".join(fields) if fields else "本机制没有定义表单字段"
-    return f"未知的表单字段 '{name}'（可用：{known}）"
 
 
 def check_graph(mech: MechanismDef, lined: LinedData) -> list[Problem]:
