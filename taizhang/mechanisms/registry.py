@@ -121,6 +121,13 @@ class Mechanism:
                 return choice.name
         return code
 
+    def choice_colour(self, kind: str, code: str) -> str | None:
+        """The colour by meaning (`red` … `blue`) of a category, grade or channel code, None without one."""
+        for choice in getattr(self.definition, {"category": "categories"}.get(kind, kind + "s")):
+            if choice.code == code:
+                return choice.colour
+        return None
+
     def state_name(self, code: str) -> str:
         state = self.states.get(code)
         return state.name if state else code
