@@ -299,7 +299,7 @@ def check_adjacent(
 ) -> None:
     """The range of row `j` starts exactly where row `i` (the next lower one) ends, one side including it."""
     (top, top_in), (bottom, bottom_in) = upper(below), lower(above)
-    where = (*base, j)
+    where = (*base, max(i, j))  # the second of the two rows as the file lists them
     if top is None or bottom is None:
         message = f"分级区间顺序有误或重叠：第 {i + 1} 行（{bound_text(below)}）与第 {j + 1} 行（{bound_text(above)}）"
         problems.append(
@@ -307,10 +307,10 @@ def check_adjacent(
         )
     elif top < bottom or (top == bottom and not top_in and not bottom_in):
         problems.append(lined.problem(where, f"分级区间有空缺：{top} 到 {bottom} 之间的值不属于任何一级"))
-    elif top > bottom or (top_in and bottom_in):
-        problems.append(
-            lined.problem(where, f"分级区间重叠：{bottom if top_in and bottom_in else top} 同时属于两级")
-        )
+    elif top > bottom:
+        problems.append(lined.problem(where, f"分级区间重叠：{bottom} 到 {top} 之间的值同时属于两级"))
+    elif top_in and bottom_in:
+        problems.append(lined.problem(where, f"分级区间重叠：{top} 同时属于两级"))
 
 
 def check_band_overrides(
