@@ -267,7 +267,7 @@ def test_a_pack_overrides_a_table_for_its_divisions_only(tmp_path):
             "{gt: 120, le: 240, code: larger}",
             "{gt: 130, le: 240, code: larger}",
             "mechanisms.risk.bands.lec.bands[2]",
-            "空缺",
+            "空缺：120 到 130",
         ),
         (
             "{le: 70, code: low}",
