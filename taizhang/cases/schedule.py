@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from taizhang.clock.clock import Duration, get_clock
+from taizhang.mechanisms.conditions import Facts
 from taizhang.mechanisms.registry import Mechanism
 
 from .models import Case
@@ -21,7 +22,12 @@ class TimerEvent:
 
 
 def limit_of(mech: Mechanism, case: Case, state: str) -> Duration | None:
-    return mech.limit_for(state, case.grade, case.category, case.channel, case.division.path)
+    return mech.limit_for(state, case.grade, case.category, case.channel, case.division.path, case.data)
+
+
+def facts_of(case: Case) -> Facts:
+    """What a `when` of a time limit or a supervision rule reads of the case."""
+    return Facts({"grade": case.grade, "category": case.category, "channel": case.channel}, case.data or {})
 
 
 def apply_deadline(
@@ -75,7 +81,7 @@ def timer_events(mech: Mechanism, case: Case) -> list[TimerEvent]:
     if case.due_at is None or case.state_kind == "closed":
         return []
     clock = get_clock()
-    plan = mech.supervision_for(case.state, case.division.path)
+    plan = mech.supervision_for(case.state, case.division.path, facts_of(case))
     events = [TimerEvent(clock.subtract(case.due_at, d), "remind") for d in plan.remind_before]
     events.append(TimerEvent(case.due_at, "overdue"))
     events += [

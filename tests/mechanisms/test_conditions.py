@@ -90,24 +90,24 @@ ONLY_IF = "    only_if: {field: review_date, ge: 2026-01-01}"
 @pytest.mark.parametrize(
     ("condition", "field", "fragment"),
     [
-        ("{field: lec_dd, gt: 1}", "transitions[2].only_if.field", "未知的表单字段 'lec_dd'"),
-        ("{field: lec_d, gt: 2026-01-01}", "transitions[2].only_if.gt", "是数值，不能与"),
-        ("{field: lec_d, gt: abc}", "transitions[2].only_if.gt", "是数值，不能与 'abc' 比较"),
-        ("{field: review_date, ge: 320}", "transitions[2].only_if.ge", "是日期"),
-        ("{field: lec_l, eq: l7}", "transitions[2].only_if.eq", "没有选项 'l7'"),
-        ("{field: lec_l, in: [l10, l7]}", "transitions[2].only_if.in", "没有选项 'l7'"),
-        ("{field: hazards, any_of: [flood]}", "transitions[2].only_if.any_of[0]", "没有选项 'flood'"),
-        ("{field: lec_l, any_of: [l10]}", "transitions[2].only_if.any_of", "只能用于多选字段"),
-        ("{field: hazards, eq: fire}", "transitions[2].only_if.eq", "请用 any_of 或 all_of"),
-        ("{field: measures, gt: 3}", "transitions[2].only_if.gt", "不能比较大小"),
-        ("{field: measures, eq: 3}", "transitions[2].only_if.eq", "应与文本比较"),
-        ("{field: lec_d, gt: 1, lt: 5}", "transitions[2].only_if.field", "恰好写一个比较"),
-        ("{field: lec_d}", "transitions[2].only_if.field", "恰好写一个比较"),
-        ("{gt: 5}", "transitions[2].only_if.gt", "须与 field"),
-        ("{not: {field: nope, empty: true}}", "transitions[2].only_if.not.field", "未知的表单字段 'nope'"),
-        ("{any: [{grade: [huge]}]}", "transitions[2].only_if.any[0].grade[0]", "未知的等级 'huge'"),
-        ("{all: []}", "transitions[2].only_if.all", "不能为空"),
-        ("{field: lec_d, equals: 3}", "transitions[2].only_if.equals", "未知的键 'equals'"),
+        ("{field: lec_dd, gt: 1}", "transitions[4].only_if.field", "未知的表单字段 'lec_dd'"),
+        ("{field: lec_d, gt: 2026-01-01}", "transitions[4].only_if.gt", "是数值，不能与"),
+        ("{field: lec_d, gt: abc}", "transitions[4].only_if.gt", "是数值，不能与 'abc' 比较"),
+        ("{field: review_date, ge: 320}", "transitions[4].only_if.ge", "是日期"),
+        ("{field: lec_l, eq: l7}", "transitions[4].only_if.eq", "没有选项 'l7'"),
+        ("{field: lec_l, in: [l10, l7]}", "transitions[4].only_if.in", "没有选项 'l7'"),
+        ("{field: hazards, any_of: [flood]}", "transitions[4].only_if.any_of[0]", "没有选项 'flood'"),
+        ("{field: lec_l, any_of: [l10]}", "transitions[4].only_if.any_of", "只能用于多选字段"),
+        ("{field: hazards, eq: fire}", "transitions[4].only_if.eq", "请用 any_of 或 all_of"),
+        ("{field: measures, gt: 3}", "transitions[4].only_if.gt", "不能比较大小"),
+        ("{field: measures, eq: 3}", "transitions[4].only_if.eq", "应与文本比较"),
+        ("{field: lec_d, gt: 1, lt: 5}", "transitions[4].only_if.field", "恰好写一个比较"),
+        ("{field: lec_d}", "transitions[4].only_if.field", "恰好写一个比较"),
+        ("{gt: 5}", "transitions[4].only_if.gt", "须与 field"),
+        ("{not: {field: nope, empty: true}}", "transitions[4].only_if.not.field", "未知的表单字段 'nope'"),
+        ("{any: [{grade: [huge]}]}", "transitions[4].only_if.any[0].grade[0]", "未知的等级 'huge'"),
+        ("{all: []}", "transitions[4].only_if.all", "不能为空"),
+        ("{field: lec_d, equals: 3}", "transitions[4].only_if.equals", "未知的键 'equals'"),
     ],
 )
 def test_bad_conditions_are_refused_naming_file_line_and_field(condition, field, fragment):
@@ -128,7 +128,7 @@ def test_bad_conditions_are_refused_naming_file_line_and_field(condition, field,
         (
             "      when: {field: funds, ge: 10}",
             "      when: {field: fund, ge: 10}",
-            "transitions[0].approval.when.field",
+            "transitions[2].approval.when.field",
             "未知的表单字段 'fund'",
         ),
         (
@@ -176,7 +176,7 @@ def test_bad_conditions_are_refused_naming_file_line_and_field(condition, field,
             "fields[6].type",
             "须写 expression",
         ),
-        ("fields: [review_date]", "fields: [review_date, lec_d]", "transitions[2].fields[1]", "不能由人填写"),
+        ("fields: [review_date]", "fields: [review_date, lec_d]", "transitions[4].fields[1]", "不能由人填写"),
         (
             "{code: l6, name: 相当可能, value: 6}",
             "{code: l6, name: 相当可能, value: six}",
@@ -208,4 +208,4 @@ def test_existing_condition_forms_still_load():
         ONLY_IF, "    only_if: {grade: [major], category: [lec], channel: [self_check]}"
     )
     mech = validate_mechanism(parse_lined_yaml(text, "risk.yaml"))
-    assert mech.transitions[2].only_if.grade == ["major"]
+    assert mech.transitions[4].only_if.grade == ["major"]
