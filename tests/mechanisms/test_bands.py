@@ -52,19 +52,19 @@ def assess(mech: Mechanism, **data) -> tuple[dict, dict]:
     return derived.values, derived.targets
 
 
-@pytest.mark.parametrize(("l", "e", "c"), list(itertools.product(LEC_L, LEC_E, LEC_C)))
-def test_every_lec_cell_gives_the_cited_band(risk, l, e, c):
-    values, targets = assess(risk, lec_l=l, lec_e=e, lec_c=c)
-    exact = Fraction(LEC_L[l]) * Fraction(LEC_E[e]) * Fraction(LEC_C[c])
+@pytest.mark.parametrize(("likely", "e", "c"), list(itertools.product(LEC_L, LEC_E, LEC_C)))
+def test_every_lec_cell_gives_the_cited_band(risk, likely, e, c):
+    values, targets = assess(risk, lec_l=likely, lec_e=e, lec_c=c)
+    exact = Fraction(LEC_L[likely]) * Fraction(LEC_E[e]) * Fraction(LEC_C[c])
     assert Fraction(Decimal(values["lec_d"])) == exact  # nothing rounded: 0.1 × 0.5 × 1 is 0.05
     assert targets == {"grade": lec_band(exact)}
 
 
-@pytest.mark.parametrize(("l", "s"), list(itertools.product(range(1, 6), repeat=2)))
-def test_every_ls_cell_gives_the_cited_band(risk, l, s):
-    values, targets = assess(risk, ls_l=l, ls_s=s)
-    assert values["ls_r"] == str(l * s)
-    assert targets == {"grade": ls_band(l * s)}
+@pytest.mark.parametrize(("likely", "s"), list(itertools.product(range(1, 6), repeat=2)))
+def test_every_ls_cell_gives_the_cited_band(risk, likely, s):
+    values, targets = assess(risk, ls_l=likely, ls_s=s)
+    assert values["ls_r"] == str(likely * s)
+    assert targets == {"grade": ls_band(likely * s)}
 
 
 def test_the_smallest_lec_value_is_exact(risk):
@@ -117,10 +117,10 @@ def test_any_lec_value_falls_in_exactly_the_cited_band(d):
 
 
 @given(st.sampled_from(list(LEC_L)), st.sampled_from(list(LEC_E)), st.sampled_from(list(LEC_C)))
-def test_lec_grade_only_rises_with_each_factor(l, e, c):
+def test_lec_grade_only_rises_with_each_factor(likely, e, c):
     mech = Mechanism(validate_mechanism(parse_lined_yaml(risk_text(), "risk.yaml")), "risk.yaml")
     rank = {g.code: g.value for g in mech.definition.grades}
-    _, low = assess(mech, lec_l=l, lec_e=e, lec_c=c)
+    _, low = assess(mech, lec_l=likely, lec_e=e, lec_c=c)
     _, high = assess(mech, lec_l="l10", lec_e=e, lec_c=c)
     assert rank[high["grade"]] >= rank[low["grade"]]
 
