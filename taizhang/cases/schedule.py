@@ -22,6 +22,8 @@ class TimerEvent:
 
 
 def limit_of(mech: Mechanism, case: Case, state: str) -> Duration | None:
+    if not mech.timing_reads_values:
+        return mech.limit_for(state, case.grade, case.category, case.channel, case.division.path)
     return mech.limit_for(state, case.grade, case.category, case.channel, case.division.path, case.data)
 
 
@@ -81,7 +83,10 @@ def timer_events(mech: Mechanism, case: Case) -> list[TimerEvent]:
     if case.due_at is None or case.state_kind == "closed":
         return []
     clock = get_clock()
-    plan = mech.supervision_for(case.state, case.division.path, facts_of(case))
+    if mech.timing_reads_values:
+        plan = mech.supervision_for(case.state, case.division.path, facts_of(case))
+    else:
+        plan = mech.supervision_for(case.state, case.division.path)
     events = [TimerEvent(clock.subtract(case.due_at, d), "remind") for d in plan.remind_before]
     events.append(TimerEvent(case.due_at, "overdue"))
     events += [

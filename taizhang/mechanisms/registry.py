@@ -82,6 +82,15 @@ class Mechanism:
         """The computed fields' parsed expressions, each after the computed fields it reads."""
         return computed_order(self.definition)
 
+    @cached_property
+    def timing_reads_values(self) -> bool:
+        """Whether a time limit or supervision entry (the mechanism's or a loaded pack's) has a `when`: only
+        then do the deadline look-ups need the case's values (without them they stay memoisable)."""
+        overrides = [p.mechanisms[self.code] for p in self.packs if self.code in p.mechanisms]
+        entries = [*self.definition.time_limits, *self.definition.supervision]
+        entries += [e for o in overrides for e in (*o.time_limits, *o.supervision)]
+        return any(e.when is not None for e in entries)
+
     def band_rows(self, division_path: str) -> dict[str, list[Band]]:
         """Each band table's rows for a division: the deepest rule pack that sets them, else the mechanism's."""
         out = {table.code: table.bands for table in self.definition.bands}
