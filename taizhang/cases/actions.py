@@ -15,7 +15,7 @@ from taizhang.clock.clock import Duration, get_clock
 from taizhang.clock.now import now as clock_now
 from taizhang.errors import ActionError, FieldError, conflict, forbidden, invalid, not_found, refuse_nul
 from taizhang.mechanisms.fieldvalues import clean_fields, missing_fields
-from taizhang.mechanisms.registry import Mechanism, get_mechanism, matches
+from taizhang.mechanisms.registry import Mechanism, get_mechanism
 from taizhang.mechanisms.schema import TransitionDef
 from taizhang.org.models import Unit, User
 from taizhang.org.scopes import Acting, pick_acting
@@ -35,7 +35,16 @@ from .parties import (
     with_parties,
 )
 from .recording import Recorder, diff, snapshot
-from .rules import check_condition_met, check_window, condition_met, target_state, unit_kind_error
+from .rules import (
+    approval_needed,
+    check_condition_met,
+    check_window,
+    condition_met,
+    outcome,
+    requirements,
+    target_state,
+    unit_kind_error,
+)
 from .schedule import apply_deadline
 
 
@@ -67,6 +76,8 @@ class TransitionPlan:
     acting: Acting | None = None
     # The state the transition leads to (`to`, or the previous state for `to_previous`); None: stays.
     target: str | None = None
+    # Whether it goes through its approval (`approval`, and `approval.when` holds for the outcome).
+    needs_approval: bool = False
 
 
 def get_case(user: User, case_id: int | str, action: str = "view", *, code: str | None = None) -> Case:
@@ -162,7 +173,7 @@ def check_transition(user: User, case: Case, req: TransitionRequest, now=None) -
     acting = acting_for(user, case, t.roles)
     if acting is None:
         raise forbidden("role_not_allowed", f"您的岗位不能执行「{t.name}」")
-    check_condition_met(mech, case, t, req.params)
+    check_condition_met(mech, case, t, req.params, req.fields)
     if t.approval and case.pending:
         raise conflict("approval_pending", f"已有待审批的申请「{case.pending.get('name', '')}」，请等待审批")
     if t.before_due and case.due_at is not None and now > case.due_at:
@@ -194,13 +205,13 @@ def check_content(
     opinion = (req.opinion or "").strip()
     cleaned, field_errors = clean_fields(mech.fields, req.fields or {})
     errors += field_errors
-    data = {**(case.data or {}), **cleaned, **t.set_fields}
+    after = outcome(mech, t, case, req.params or {}, cleaned)  # computed values and band results included
+    data = after.data
     need_opinion, need_photos, need_fields = t.opinion, t.photos, list(t.fields)
-    for r in t.require:
-        if matches(r.when, case.grade, case.category, case.channel):
-            need_opinion = need_opinion or r.opinion
-            need_photos = max(need_photos, r.photos)
-            need_fields += r.fields
+    for r in requirements(mech, t, after.facts):
+        need_opinion = need_opinion or r.opinion
+        need_photos = max(need_photos, r.photos)
+        need_fields += r.fields
     if need_opinion and not opinion:
         errors.append(FieldError("opinion", "required", f"「{t.name}」须填写意见"))
     files, file_errors = usable_attachments(user, case, req.attachments)
@@ -234,6 +245,9 @@ def check_content(
             )
         else:
             plan.sets[attr] = str(value)
+    if after.grade is not None:
+        plan.sets["grade"] = after.grade  # a band table's grade stands over one typed in the same step
+    plan.needs_approval = approval_needed(mech, t, after.facts)
     plan.co_units = check_co_units(t, params, plan.unit or case.unit, errors)
     plan.master = check_master(user, case, t, params, errors)
     if t.deadline == "extend":
@@ -393,7 +407,7 @@ def do_transition(user: User, case_id: int | str, req: TransitionRequest) -> Cas
         plan = check_transition(user, case, req, now)
         recorder = Recorder(case)
         try:
-            if plan.definition.approval:
+            if plan.needs_approval:
                 request_approval(plan, user, now, recorder, req)
             else:
                 # Linked cases (links.py): the children guard, then the cases `spawn` opens, named in the row.
@@ -401,7 +415,7 @@ def do_transition(user: User, case_id: int | str, req: TransitionRequest) -> Cas
         except ClockError as exc:
             raise ActionError(exc.code, exc.message, 422) from None
         recorder.commit()
-        if not plan.definition.approval:
+        if not plan.needs_approval:
             finish_effects(plan, user, plan.role, now)
     return case
 

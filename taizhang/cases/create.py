@@ -27,6 +27,7 @@ from .idempotency import expired
 from .models import Attachment, Case, CaseSequence, IdempotencyKey
 from .parties import add_initial_parties
 from .recording import Recorder, creation_changes
+from .rules import derived_data
 from .schedule import apply_deadline
 
 
@@ -153,9 +154,10 @@ def check_create_case(user: User, data: CaseInput) -> CreatePlan:
     taken = Case.objects.filter(mechanism=mech.code, external_id=data.external_id).exclude(external_id="")
     if data.external_id and taken.exists():  # the exclude lets the planner use the partial unique index
         raise conflict("duplicate_external_id", f"外部编号 {data.external_id} 已有对应案件")
-    return CreatePlan(
-        mech, division, role, channel, grade, {**cleaned, **data.extra}, lat, lon, files, unit, chain
-    )
+    # Computed fields and band tables (a risk assessment at intake grades the report by its table).
+    values, band_grade = derived_data(mech, {**cleaned, **data.extra}, division.path, None)
+    grade = band_grade or grade
+    return CreatePlan(mech, division, role, channel, grade, values, lat, lon, files, unit, chain)
 
 
 def intake_photo_errors(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from taizhang.clock.clock import END_OF_DAY, Duration, get_clock
+from taizhang.mechanisms.conditions import Facts
 from taizhang.mechanisms.registry import Mechanism
 from taizhang.mechanisms.schema import Limit, TotalLimit, TransitionDef
 
@@ -38,7 +39,14 @@ class Deadline:
 
 
 def limit_of(mech: Mechanism, case: Case, state: str) -> Duration | None:
-    return mech.limit_for(state, case.grade, case.category, case.channel, case.division.path)
+    if not mech.timing_reads_values:
+        return mech.limit_for(state, case.grade, case.category, case.channel, case.division.path)
+    return mech.limit_for(state, case.grade, case.category, case.channel, case.division.path, case.data)
+
+
+def facts_of(case: Case) -> Facts:
+    """What a `when` of a time limit or a supervision rule reads of the case."""
+    return Facts({"grade": case.grade, "category": case.category, "channel": case.channel}, case.data or {})
 
 
 def field_moment(case: Case, name: str, *, end_of_day: bool) -> datetime | None:
@@ -77,7 +85,7 @@ def state_deadline(mech: Mechanism, case: Case, state: str, start: datetime) -> 
     if listed is not None and listed.supervise and state in listed.supervise.accept_in:
         duration = Duration.parse(listed.supervise.accept_within)
         return Deadline(get_clock().add(start, duration), str(duration))
-    rule = mech.limit_rule_for(state, case.grade, case.category, case.channel, case.division.path)
+    rule = mech.limit_rule_for(state, case.grade, case.category, case.channel, case.division.path, case.data)
     return deadline_of(rule, case, start) if rule is not None else None
 
 
@@ -193,7 +201,7 @@ def timer_events(mech: Mechanism, case: Case) -> list[TimerEvent]:
     if case.due_at is None or case.state_kind == "closed":
         return []
     clock = get_clock()
-    plan = mech.supervision_for(case.state, case.division.path, case.grade, case.category, case.channel)
+    plan = mech.supervision_for(case.state, case.division.path, facts_of(case))
     events = [TimerEvent(clock.subtract(case.due_at, d), "remind") for d in plan.remind_before]
     events.append(TimerEvent(case.due_at, "overdue"))
     events += [

@@ -38,7 +38,7 @@ def check_system_transition(case: Case, req: TransitionRequest, now: datetime) -
         raise forbidden("role_not_allowed", f"机制未允许系统执行「{t.name}」")
     if t.approval or t.merge or req.attachments:
         raise forbidden("role_not_allowed", f"「{t.name}」须由人员办理")
-    check_condition_met(mech, case, t, req.params)
+    check_condition_met(mech, case, t, req.params, req.fields)
     if case.pending:
         raise conflict("approval_pending", f"已有待审批的申请「{case.pending.get('name', '')}」，请等待审批")
     if t.before_due and case.due_at is not None and now > case.due_at:

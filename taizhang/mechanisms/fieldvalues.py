@@ -15,6 +15,8 @@ def clean_value(field: FieldDef, value: Any) -> tuple[Any, str | None]:
     if value is None or value == "" or value == []:
         return None, None
     kind = field.type
+    if kind == "computed":
+        return None, "由系统根据其他字段计算，不能填写"
     if kind in ("text", "textarea"):
         if not isinstance(value, str):
             return None, "应为文本"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -12,7 +13,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 from taizhang.clock.clock import Duration
 
+from .computed import computed_order
+from .conditions import Facts, met
 from .errors import MechanismError, Problem
+from .expressions import Expr
 from .roles import platform_roles
 from .schema import (
     Condition,
@@ -26,6 +30,7 @@ from .schema import (
     TotalLimit,
     TransitionDef,
 )
+from .schema_values import Band
 from .validate import entries_of, validate_mechanism
 from .validate_links import check_spawn_targets
 from .validate_pack import validate_pack
@@ -40,15 +45,13 @@ class SupervisionPlan:
     escalate: tuple[tuple[Duration, int], ...] = ()
 
 
-def matches(cond: Condition | None, grade: str, category: str, channel: str) -> bool:
-    """Whether a case with these attributes satisfies a condition (None always does)."""
-    if cond is None:
-        return True
-    return (
-        (cond.grade is None or grade in cond.grade)
-        and (cond.category is None or category in cond.category)
-        and (cond.channel is None or channel in cond.channel)
-    )
+def matches(
+    cond: Condition | None, grade: str, category: str, channel: str, data: Mapping | None = None, fields=None
+) -> bool:
+    """Whether a case with these attributes (and form data, with the mechanism's `fields`) satisfies a
+    condition (None always does)."""
+    facts = Facts({"grade": grade, "category": category, "channel": channel}, data or {})
+    return met(cond, fields or {}, facts)
 
 
 @dataclass
@@ -76,6 +79,27 @@ class Mechanism:
     @cached_property
     def fields(self) -> dict:
         return {f.name: f for f in self.definition.fields}
+
+    @cached_property
+    def computed(self) -> list[tuple[str, Expr]]:
+        """The computed fields' parsed expressions, each after the computed fields it reads."""
+        return computed_order(self.definition)
+
+    @cached_property
+    def timing_reads_values(self) -> bool:
+        """Whether a time limit or supervision entry (the mechanism's or a loaded pack's) has a `when`: only
+        then do the deadline look-ups need the case's values (without them they stay memoisable)."""
+        overrides = [p.mechanisms[self.code] for p in self.packs if self.code in p.mechanisms]
+        entries = [*self.definition.time_limits, *self.definition.supervision]
+        entries += [e for o in overrides for e in (*o.time_limits, *o.supervision)]
+        return any(e.when is not None for e in entries)
+
+    def band_rows(self, division_path: str) -> dict[str, list[Band]]:
+        """Each band table's rows for a division: the deepest rule pack that sets them, else the mechanism's."""
+        out = {table.code: table.bands for table in self.definition.bands}
+        for pack in reversed(self._packs_for(division_path)):  # the deepest pack goes last and wins
+            out.update({code: o.bands for code, o in pack.mechanisms[self.code].bands.items()})
+        return out
 
     def transitions_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.definition.transitions if state in t.from_]
@@ -109,6 +133,13 @@ class Mechanism:
                 return choice.name
         return code
 
+    def choice_colour(self, kind: str, code: str) -> str | None:
+        """The colour by meaning (`red` … `blue`) of a category, grade or channel code, None without one."""
+        for choice in getattr(self.definition, {"category": "categories"}.get(kind, kind + "s")):
+            if choice.code == code:
+                return choice.colour
+        return None
+
     def state_name(self, code: str) -> str:
         state = self.states.get(code)
         return state.name if state else code
@@ -124,21 +155,36 @@ class Mechanism:
         return [p for _, p in sorted(ranked, key=lambda item: -item[0])]
 
     def limit_for(
-        self, state: str, grade: str, category: str, channel: str, division_path: str
+        self,
+        state: str,
+        grade: str,
+        category: str,
+        channel: str,
+        division_path: str,
+        data: Mapping | None = None,
     ) -> Duration | None:
         """The duration of a state's time limit for a case (None: none, or one due on a date field)."""
-        rule = self.limit_rule_for(state, grade, category, channel, division_path)
+        rule = self.limit_rule_for(state, grade, category, channel, division_path, data)
         return Duration.parse(rule.limit) if rule is not None and rule.limit else None
 
     def limit_rule_for(
-        self, state: str, grade: str, category: str, channel: str, division_path: str
+        self,
+        state: str,
+        grade: str,
+        category: str,
+        channel: str,
+        division_path: str,
+        data: Mapping | None = None,
     ) -> Limit | None:
         """The time-limit entry of a state for a case: the deepest rule pack first, then the mechanism;
-        within one source the entry naming the most attributes wins."""
+        within one source the entry naming the most attributes (a `when` counts as one) wins."""
         sources = [p.mechanisms[self.code].time_limits for p in self._packs_for(division_path)]
         sources.append(self.definition.time_limits)
+        facts = Facts({"grade": grade, "category": category, "channel": channel}, data or {})
         for limits in sources:
-            best = most_specific([x for x in limits if x.state == state], grade, category, channel)
+            best = most_specific(
+                [x for x in limits if x.state == state], grade, category, channel, self.fields, facts
+            )
             if best is not None:
                 return best
         return None
@@ -155,20 +201,16 @@ class Mechanism:
                 return most_specific(limits, grade, category, channel)
         return None
 
-    def supervision_for(
-        self,
-        state: str,
-        division_path: str,
-        grade: str | None = None,
-        category: str | None = None,
-        channel: str | None = None,
-    ) -> SupervisionPlan:
+    def supervision_for(self, state: str, division_path: str, facts: Facts | None = None) -> SupervisionPlan:
         """Reminders and escalations for a state and a case's values: a pack's entry replaces the
-        mechanism's; entries with a condition (`when`) count only for cases that match it."""
+        mechanism's. An entry with a `when` applies only to a case whose `facts` satisfy it (never without
+        facts); the most specific entry wins."""
         sources = [p.mechanisms[self.code].supervision for p in self._packs_for(division_path)]
         sources.append(self.definition.supervision)
         for items in sources:
-            items = [s for s in items if s.when is None or matches(s.when, grade, category, channel)]
+            items = [
+                s for s in items if s.when is None or (facts is not None and met(s.when, self.fields, facts))
+            ]
             chosen = self._pick_supervision(items, state)
             if chosen is not None:
                 return SupervisionPlan(
@@ -202,22 +244,29 @@ class Mechanism:
 
 
 def condition_weight(cond: Condition | None) -> int:
-    """How many attributes a condition names (a more specific rule beats a general one)."""
-    return (
-        0
-        if cond is None
-        else sum(getattr(cond, attr) is not None for attr in ("grade", "category", "channel"))
-    )
+    """How many attributes a condition names (a more specific rule beats a general one); a condition on
+    the case's values counts as one."""
+    if cond is None:
+        return 0
+    named = sum(getattr(cond, attr) is not None for attr in ("grade", "category", "channel"))
+    on_values = cond.field is not None or bool(cond.all or cond.any) or cond.not_ is not None
+    return named + on_values
 
 
-def most_specific(limits: list, grade: str, category: str, channel: str):
-    """The limit entry matching the case that names the most attributes (the first of equals)."""
+def most_specific(
+    limits: list, grade: str, category: str, channel: str, fields: Any = None, facts: Facts | None = None
+):
+    """The limit entry matching the case that names the most attributes (the first of equals); an entry
+    with a `when` counts only when the case's `facts` satisfy it, and as one more attribute."""
     best: tuple[int, Any] | None = None
     for limit in limits:
         attrs = ((limit.grade, grade), (limit.category, category), (limit.channel, channel))
         if any(want is not None and want != have for want, have in attrs):
             continue
-        score = sum(want is not None for want, _ in attrs)
+        when = getattr(limit, "when", None)
+        if when is not None and (facts is None or not met(when, fields, facts)):
+            continue
+        score = sum(want is not None for want, _ in attrs) + (when is not None)
         if best is None or score > best[0]:
             best = (score, limit)
     return best[1] if best is not None else None
@@ -341,6 +390,7 @@ def pack_overlaps(pack: PackDef, lined: LinedData, claimed: dict[tuple, str]) ->
         rules += [("kpi", None, None)] if override.kpi is not None else []
         rules += [("transitions", None, t) for t in override.transitions]
         rules += [("intake", None, None)] if override.intake is not None else []
+        rules += [("bands", None, table) for table in override.bands]
         for kind, i, state in rules:
             for division in pack.divisions:
                 key = (code, division, kind, state)
@@ -351,8 +401,8 @@ def pack_overlaps(pack: PackDef, lined: LinedData, claimed: dict[tuple, str]) ->
                         if state
                         else ("" if kind in ("kpi", "intake", "total_limits") else "所有状态")
                     )
-                    if kind == "transitions":
-                        what = f"流转 '{state}' "
+                    if kind in ("transitions", "bands"):
+                        what = f"{'流转' if kind == 'transitions' else '分级表'} '{state}' "
                     label = {
                         "time_limits": "时限",
                         "total_limits": "总时限",
@@ -360,8 +410,15 @@ def pack_overlaps(pack: PackDef, lined: LinedData, claimed: dict[tuple, str]) ->
                         "kpi": "考核规则",
                         "transitions": "时限数值",
                         "intake": "上报照片要求",
+                        "bands": "分级区间",
                     }[kind]
-                    where = (kind, state) if kind == "transitions" else (kind,) if i is None else (kind, i)
+                    where = (
+                        (kind, state)
+                        if kind in ("transitions", "bands")
+                        else (kind,)
+                        if i is None
+                        else (kind, i)
+                    )
                     problems.append(
                         lined.problem(
                             ("mechanisms", code, *where),

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
+from .schema_values import BandOverride, BandTable, Code, Colour, Condition, Number, Strict
+
 StateKind = Literal["open", "waiting", "controlled", "parked", "closed"]
-FieldType = Literal["text", "textarea", "int", "decimal", "date", "datetime", "choice", "multichoice", "bool"]
+FieldType = Literal[
+    "text", "textarea", "int", "decimal", "date", "datetime", "choice", "multichoice", "bool", "computed"
+]
 # Core attributes of a case that a transition may set (besides the mechanism's own form fields).
 CoreAttr = Literal["grade", "category", "title", "description", "address"]
 # Whole numbers must be written as numbers: `photos: true` or `version: 1.5` is an error, not 1.
 Count = Annotated[int, Field(ge=0, strict=True)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 # A role a transition names: `handler`, or relative to a party of the case: `verifier@supervisor`.
@@ -51,6 +50,10 @@ class RolesFile(Strict):
 class Choice(Strict):
     code: Code
     name: str = Field(min_length=1)
+    # A number the choice stands for (LEC's L = 6 for 相当可能): what expressions and comparisons use.
+    value: Number | None = None
+    # What the choice means as a colour (重大 = red); pages and maps colour by this, never by position.
+    colour: Colour | None = None
 
 
 class FieldDef(Strict):
@@ -62,6 +65,8 @@ class FieldDef(Strict):
     max_length: int | None = Field(default=None, gt=0, strict=True)
     help: str = ""
     public: bool = False
+    # A `computed` field's arithmetic over other fields (`likelihood * exposure * consequence`), exact.
+    expression: str | None = None
 
 
 class StateDef(Strict):
@@ -71,12 +76,6 @@ class StateDef(Strict):
     public_name: str | None = None
     # A stopped clock keeps the time left and resumes it on a transition with `deadline: resume`.
     clock: Literal["running", "stopped"] = "running"
-
-
-class Condition(Strict):
-    grade: list[Code] | None = None
-    category: list[Code] | None = None
-    channel: list[Code] | None = None
 
 
 class Requirement(Strict):
@@ -99,6 +98,8 @@ class Supervise(Strict):
 class Approval(Strict):
     roles: list[RoleSpec] = Field(min_length=1)
     name: str = "审批"
+    # Approval only when this holds for the case as the transition leaves it (延期 beyond 10 万元 …).
+    when: Condition | None = None
 
 
 # Kinds of link between a parent case and a child case (taizhang.cases.links).
@@ -202,6 +203,8 @@ class Limit(Strict):
     grade: Code | None = None
     category: Code | None = None
     channel: Code | None = None
+    # Only for cases whose values satisfy the condition (counts as one more attribute named).
+    when: Condition | None = None
     # Counted from a date (or datetime) form field of the case instead of the moment the state is entered
     # (10 工作日 from the loss date); a date counts from its end (the day itself is not counted).
     from_field: Code | None = None
@@ -228,7 +231,7 @@ class Escalation(Strict):
 
 class Supervision(Strict):
     state: Code | None = None  # None: every state with a time limit
-    # Only for cases matching the condition (重大隐患 escalate sooner); the most specific entry wins.
+    # Only for cases whose values satisfy the condition; the most specific entry wins.
     when: Condition | None = None
     remind_before: list[str] = []
     escalate: list[Escalation] = []
@@ -356,6 +359,8 @@ class MechanismDef(Strict):
     roles: list[RoleDef] = []
     parties: Parties = Parties()
     notices: NoticesDef = NoticesDef()
+    # Band tables mapping a computed value to a grade or a choice (LEC, LS).
+    bands: list[BandTable] = []
 
 
 class TransitionOverride(Strict):
@@ -379,6 +384,8 @@ class PackOverride(Strict):
     kpi: KpiRules | None = None
     transitions: dict[Code, TransitionOverride] = {}
     intake: IntakeOverride | None = None
+    # A band table's thresholds for the pack's divisions, by the table's code.
+    bands: dict[Code, BandOverride] = {}
 
 
 class PackDef(Strict):

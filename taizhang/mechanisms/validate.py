@@ -12,15 +12,13 @@ from taizhang.org.roles import REPORTER, SYSTEM
 
 from .errors import MechanismError, Problem
 from .roles import check_role_defs, check_spec, platform_roles, split_spec
-from .schema import Condition, KpiRules, Limit, MechanismDef, RoleDef, Supervision
+from .schema import KpiRules, Limit, MechanismDef, RoleDef, Supervision
 from .validate_links import check_links
 from .validate_notices import check_notices
 from .validate_public import check_public
 from .validate_shape import allowed_keys, parse_model, shape_message  # noqa: F401 (imported from here)
+from .validate_values import ATTR_LABEL, check_condition, check_values, unknown, unknown_field  # noqa: F401
 from .yamlfile import LinedData
-
-ATTR_LABEL = {"grade": "等级", "category": "类别", "channel": "渠道", "state": "状态"}
-
 
 # -- shared checks ------------------------------------------------------------------------------------
 
@@ -47,25 +45,6 @@ def choice_codes(mech: MechanismDef) -> dict[str, set[str]]:
     }
 
 
-def check_condition(
-    cond: Condition | None, mech: MechanismDef, lined: LinedData, path: tuple, problems: list[Problem]
-) -> None:
-    if cond is None:
-        return
-    for attr, allowed in choice_codes(mech).items():
-        for i, code in enumerate(getattr(cond, attr) or []):
-            if code not in allowed:
-                problems.append(lined.problem((*path, attr, i), unknown(attr, code, allowed)))
-
-
-def unknown(attr: str, code: str, allowed: set[str]) -> str:
-    """'未知的等级 'majr'（可用：general、major）'."""
-    label = ATTR_LABEL.get(attr, attr)
-    if not allowed:
-        return f"未知的{label} '{code}'（本机制没有定义{label}）"
-    return f"未知的{label} '{code}'（可用：{'、'.join(sorted(allowed))}）"
-
-
 def check_limits(
     limits: list[Limit], mech: MechanismDef, lined: LinedData, base: tuple, problems: list[Problem]
 ) -> None:
@@ -85,7 +64,8 @@ def check_limits(
         from .validate_deadlines import check_limit_basis  # it uses this module's checks
 
         check_limit_basis(limit, mech, lined, path, problems)
-        key = (limit.state, limit.grade, limit.category, limit.channel)
+        check_condition(limit.when, mech, lined, (*path, "when"), problems)
+        key = (limit.state, limit.grade, limit.category, limit.channel, repr(limit.when))
         if key in seen:
             problems.append(lined.problem(path, "与前面的时限条件完全相同（后一条永远不会生效）"))
         seen.add(key)
@@ -300,6 +280,7 @@ def validate_mechanism(lined: LinedData, platform: tuple[RoleDef, ...] | None = 
     check_public(mech, lined, problems)
     check_links(mech, lined, problems)
     check_notices(mech, lined, problems)
+    check_values(mech, lined, problems)
 
     if not problems:
         problems.extend(check_graph(mech, lined))
@@ -395,6 +376,7 @@ def check_transitions(
             for j, role in enumerate(t.approval.roles):
                 if role == SYSTEM:
                     problems.append(lined.problem((*path, "approval", "roles", j), "审批不能由系统完成"))
+            check_condition(t.approval.when, mech, lined, (*path, "approval", "when"), problems)
         for j, role in enumerate(t.waiting_for or []):
             if role not in t.roles:
                 problems.append(
@@ -504,11 +486,6 @@ def check_deadline_mode(t: Any, lined: LinedData, path: tuple, states: dict, pro
         )
     if t.deadline == "resume" and not any(states.get(s) and states[s].clock == "stopped" for s in t.from_):
         problems.append(lined.problem((*path, "deadline"), "resume 只能从停表（clock: stopped）的状态出发"))
-
-
-def unknown_field(name: str, fields: dict) -> str:
-    known = "、".join(fields) if fields else "本机制没有定义表单字段"
-    return f"未知的表单字段 '{name}'（可用：{known}）"
 
 
 def check_graph(mech: MechanismDef, lined: LinedData) -> list[Problem]:

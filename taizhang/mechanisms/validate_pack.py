@@ -10,6 +10,7 @@ from .schema import IntakeOverride, MechanismDef, PackDef, TransitionOverride
 from .validate import check_duration, check_kpi, check_limits, check_supervision, unknown
 from .validate_deadlines import check_total_limits
 from .validate_shape import parse_model
+from .validate_values import check_band_overrides
 from .yamlfile import LinedData
 
 
@@ -87,14 +88,19 @@ def validate_pack(
             problems.append(lined.problem(("mechanisms", code), f"未知的机制 '{code}'（已加载：{known}）"))
             continue
         if not (
-            override.time_limits or override.total_limits or override.supervision or override.transitions
+            override.time_limits
+            or override.total_limits
+            or override.supervision
+            or override.transitions
+            or override.bands
         ) and (override.kpi is None and override.intake is None):
             problems.append(
                 lined.problem(
                     ("mechanisms", code),
-                    "没有覆盖任何内容（time_limits、total_limits、supervision、kpi、transitions 和 intake 都为空）",
+                    "没有覆盖任何内容（time_limits、total_limits、supervision、kpi、transitions、intake 和 bands 都为空）",
                 )
             )
+        check_band_overrides(override.bands, mech, lined, ("mechanisms", code, "bands"), problems)
         check_transition_overrides(
             override.transitions, mech, lined, ("mechanisms", code, "transitions"), problems
         )

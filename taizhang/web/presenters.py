@@ -10,6 +10,8 @@ from taizhang.clock.calendar import ClockError
 from taizhang.clock.clock import Duration, get_clock
 from taizhang.mechanisms.registry import get_mechanism
 
+from .colours import badge_class
+
 # A deadline this close is shown as "due soon" (the 工作台's "24 小时内到期").
 SOON = timedelta(hours=24)
 
@@ -46,6 +48,8 @@ class CaseRow:
     grade_name: str
     category_name: str
     clock: ClockView
+    # The grade's badge classes by its colour's meaning ('' for a grade without one).
+    grade_badge: str = ""
 
 
 def case_rows(cases, now: datetime) -> list[CaseRow]:
@@ -61,6 +65,7 @@ def case_rows(cases, now: datetime) -> list[CaseRow]:
                 grade_name=mech.choice_name("grade", c.grade) if c.grade else "",
                 category_name=mech.choice_name("category", c.category) if c.category else "",
                 clock=clock_view(c, now),
+                grade_badge=badge_class(mech.choice_colour("grade", c.grade)) if c.grade else "",
             )
         )
     return rows

@@ -393,7 +393,7 @@ PACK_CASES = [
         "    states: []\n    time_limits:",
         "states",
         "mechanisms.demo.states",
-        "未知的键 'states'（可用：time_limits、total_limits、supervision、kpi、transitions、intake）",
+        "未知的键 'states'（可用：time_limits、total_limits、supervision、kpi、transitions、intake",
     ),
     (
         "typo-in-override",

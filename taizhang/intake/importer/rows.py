@@ -50,6 +50,21 @@ class Prepared:
     changes: dict[str, list[Any]]
 
 
+def memoised(look_up):
+    """`look_up` memoised on its arguments; a call with a case's values (a `when` on them) is not
+    memoisable and is computed each time."""
+    cached = lru_cache(maxsize=4096)(look_up)
+
+    def call(*args):
+        try:
+            hash(args)
+        except TypeError:
+            return look_up(*args)
+        return cached(*args)
+
+    return call
+
+
 class MemoRules:
     """The mechanism, with its pure look-ups of time limits and supervision memoised for one run.
 
@@ -60,8 +75,8 @@ class MemoRules:
 
     def __init__(self, mech):
         self._mech = mech
-        self.limit_for = lru_cache(maxsize=4096)(mech.limit_for)
-        self.supervision_for = lru_cache(maxsize=4096)(mech.supervision_for)
+        self.limit_for = memoised(mech.limit_for)
+        self.supervision_for = memoised(mech.supervision_for)
 
     def __getattr__(self, name: str):
         return getattr(self._mech, name)

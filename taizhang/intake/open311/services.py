@@ -69,7 +69,7 @@ def filled_by_transitions(mech: Mechanism) -> set[str]:
 def reporter_fields(mech: Mechanism) -> list[FieldDef]:
     """The form fields an outside reporter may fill in: public and filled by no transition."""
     staff = filled_by_transitions(mech)
-    return [f for f in mech.definition.fields if f.public and f.name not in staff]
+    return [f for f in mech.definition.fields if f.public and f.name not in staff and f.type != "computed"]
 
 
 def all_services() -> list[Service]:

@@ -17,8 +17,9 @@ from taizhang.cases.actions import TransitionRequest
 from taizhang.cases.attachments import discard_uploads, do_upload_attachment
 from taizhang.cases.models import Attachment, Case
 from taizhang.cases.quotas import check_upload_batch
+from taizhang.cases.rules import form_requirements
 from taizhang.errors import ActionError, FieldError
-from taizhang.mechanisms.registry import Mechanism, matches
+from taizhang.mechanisms.registry import Mechanism, get_mechanism
 from taizhang.mechanisms.schema import FieldDef, TransitionDef
 from taizhang.org.models import Unit
 from taizhang.org.roles import role_label
@@ -87,11 +88,10 @@ class Needs:
 
 def needs_of(t: TransitionDef, case: Case) -> Needs:
     opinion, photos, names = t.opinion, t.photos, list(t.fields)
-    for r in t.require:
-        if matches(r.when, case.grade, case.category, case.channel):
-            opinion = opinion or r.opinion
-            photos = max(photos, r.photos)
-            names += r.fields
+    for r in form_requirements(get_mechanism(case.mechanism), t, case):
+        opinion = opinion or r.opinion
+        photos = max(photos, r.photos)
+        names += r.fields
     return Needs(opinion, photos, list(dict.fromkeys(names)))
 
 

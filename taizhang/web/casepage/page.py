@@ -25,6 +25,7 @@ from taizhang.org.roles import Role
 from taizhang.org.scopes import case_roles
 
 from ..basemap import geometry_of, shift_coordinates, to_map
+from ..colours import badge_class
 from ..presenters import clock_view
 from .forms import ActionForm, Choices, build_form
 from .insight import attach_reply_scores, suggestion_view
@@ -71,7 +72,8 @@ def attributes(mech: Mechanism, case: Case, public: bool) -> list[Attr]:
         Attr(_("类别"), mech.choice_name("category", case.category)),
     ]
     if case.grade:
-        out.append(Attr(_("等级"), mech.choice_name("grade", case.grade)))
+        badge = badge_class(mech.choice_colour("grade", case.grade))
+        out.append(Attr(_("等级"), mech.choice_name("grade", case.grade), badge))
     out += [
         Attr(_("渠道"), mech.choice_name("channel", case.channel)),
         Attr(_("所在区划"), case.division.name),

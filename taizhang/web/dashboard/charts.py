@@ -17,6 +17,7 @@ from django.urls import reverse
 from taizhang.mechanisms.registry import get_registry
 
 from ..basemap import basemap_config, to_map
+from ..colours import NEUTRAL, marker_colour
 from .scope import Scope
 from .stats import CLOSED_Q
 
@@ -24,9 +25,7 @@ from .stats import CLOSED_Q
 DAILY_MAX_DAYS = 92
 # Most recent open cases drawn on the map (more would only make a solid blot at district scale).
 MAX_POINTS = 2000
-# Colours by a grade's position in its mechanism (lowest first); distinguishable for colour-blind eyes.
-GRADE_COLOURS = ("#1f77b4", "#e69f00", "#d62728", "#7b3294")
-NO_GRADE_COLOUR = "#6b7280"
+NO_GRADE_COLOUR = NEUTRAL
 
 
 @dataclass(frozen=True)
@@ -84,13 +83,13 @@ def trend(scope: Scope, base) -> dict:
 
 
 def map_data(scope: Scope, base) -> dict:
-    """The open cases to draw, coloured by their grade's rank in their mechanism, with a legend per
+    """The open cases to draw, coloured by what their grade means (`colour: red` …), with a legend per
     mechanism (the page draws one layer per mechanism), and the basemap settings."""
     registry = get_registry().mechanisms
     colours: dict[tuple[str, str], str] = {}
     for mech in registry.values():
-        for i, g in enumerate(mech.definition.grades):
-            colours[mech.code, g.code] = GRADE_COLOURS[min(i, len(GRADE_COLOURS) - 1)]
+        for g in mech.definition.grades:
+            colours[mech.code, g.code] = marker_colour(g.colour)
     rows = (
         base.exclude(CLOSED_Q)
         .filter(lat__isnull=False, lon__isnull=False)

@@ -47,7 +47,7 @@ def intake_fields(mech: Mechanism, *, public_only: bool = False) -> list[FieldDe
     return [
         f
         for f in mech.definition.fields
-        if f.required or (f.name not in staff and (f.public or not public_only))
+        if f.type != "computed" and (f.required or (f.name not in staff and (f.public or not public_only)))
     ]
 
 
