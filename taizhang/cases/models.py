@@ -141,6 +141,12 @@ class Case(models.Model):
         instance.loaded_values = dict(zip(field_names, values, strict=True))
         return instance
 
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        """Read again: what was read before no longer tells what this operation changed (every column is
+        written then, as for a case never read)."""
+        super().refresh_from_db(*args, **kwargs)
+        self.__dict__.pop("loaded_values", None)
+
     def __str__(self) -> str:
         return f"{self.number} {self.title}"
 

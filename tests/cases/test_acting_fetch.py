@@ -203,3 +203,15 @@ def test_a_hazard_case_through_its_loop_stays_within_its_statements(world, photo
     step(world.verifier, lambda: act(world.verifier, case, "pass"))
     assert fresh(case).state == "closed"
     assert sum(counts) <= (30 if connection.vendor == "postgresql" else 43), counts
+
+
+def test_rule_only_changed_columns_are_written_and_a_refreshed_case_writes_them_all(world):
+    from taizhang.cases.recording import changed_values
+
+    case = report(world)
+    stored = Case.objects.get(pk=case.pk)
+    assert set(changed_values(stored)) == {"data", "pending"}  # JSON may change in place: always written
+    stored.title = "新标题"
+    assert set(changed_values(stored)) == {"data", "pending", "title"}
+    stored.refresh_from_db()
+    assert "state" in changed_values(stored) and "title" in changed_values(stored)
