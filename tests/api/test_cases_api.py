@@ -515,8 +515,8 @@ def test_detail_has_history_in_order_with_hashes(api, world, photo):
 @pytest.mark.parametrize(
     "persona,expected",
     [
-        ("dispatcher", {"cordon", "refuse", "urge"}),
-        ("leader", {"cordon", "refuse", "urge", "suspend"}),
+        ("dispatcher", {"cordon", "refuse", "urge", "regrade"}),
+        ("leader", {"cordon", "refuse", "urge", "suspend", "regrade"}),
         ("handler", {"cordon", "rectified", "extend", "refuse", "park", "suspend"}),
         ("grid_worker", {"cordon"}),
         ("verifier", set()),
