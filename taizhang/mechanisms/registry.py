@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from taizhang.clock.clock import Duration
 
 from .errors import MechanismError, Problem
+from .register import Register, is_register, load_register
 from .roles import platform_roles
 from .schema import (
     Condition,
@@ -26,6 +27,7 @@ from .schema import (
 )
 from .validate import entries_of, validate_mechanism
 from .validate_pack import validate_pack
+from .validate_register import check_references
 from .yamlfile import LinedData, read_lined_yaml
 
 
@@ -184,6 +186,8 @@ class Registry:
     packs: list[PackDef]
     # Every role a person may hold: the platform's (org/roles.yaml), then those the mechanisms add.
     roles: dict[str, RoleDef] = field(default_factory=dict)
+    # The registers (`kind: register`): long-lived objects, never cases (taizhang.registers).
+    registers: dict[str, Register] = field(default_factory=dict)
 
     def get(self, code: str) -> Mechanism:
         return self.mechanisms[code]
@@ -214,20 +218,28 @@ def load_directory(directory: Path) -> Registry:
         raise MechanismError(exc.problems) from None  # mechanisms name roles: nothing checks without them
     roles: dict[str, RoleDef] = {r.code: r for r in platform}
     role_files: dict[str, str] = {}
+    registers: dict[str, Register] = {}
+    lineds: dict[str, tuple[MechanismDef, LinedData]] = {}  # for the checks across files
     for path in yaml_files(directory):
         lined = None
         try:
             lined = read_lined_yaml(path)
+            if is_register(lined):
+                taken = {
+                    **{c: m.file for c, m in mechanisms.items()},
+                    **{c: r.file for c, r in registers.items()},
+                }
+                load_register(lined, platform, taken, prefixes, registers, problems)
+                continue
             mech = validate_mechanism(lined, platform)
         except MechanismError as exc:
             problems.extend(exc.problems)
             if lined is not None and isinstance(lined.data, dict) and isinstance(lined.data.get("code"), str):
                 broken.add(lined.data["code"])
             continue
-        if mech.code in mechanisms:
-            problems.append(
-                lined.problem(("code",), f"机制编码 '{mech.code}' 与 {mechanisms[mech.code].file} 重复")
-            )
+        if mech.code in mechanisms or mech.code in registers:
+            other = mechanisms[mech.code] if mech.code in mechanisms else registers[mech.code]
+            problems.append(lined.problem(("code",), f"机制编码 '{mech.code}' 与 {other.file} 重复"))
             continue
         if mech.number_prefix in prefixes:
             problems.append(
@@ -239,6 +251,7 @@ def load_directory(directory: Path) -> Registry:
             continue
         prefixes[mech.number_prefix] = path.name
         mechanisms[mech.code] = Mechanism(mech, path.name)
+        lineds[mech.code] = (mech, lined)
         for i, role in enumerate(mech.roles):
             if role.code in role_files:
                 problems.append(
@@ -249,6 +262,7 @@ def load_directory(directory: Path) -> Registry:
                 )
             role_files[role.code] = path.name
             roles.setdefault(role.code, role)
+    problems.extend(check_references(lineds, set(registers)))
     packs: list[PackDef] = []
     defs = {code: m.definition for code, m in mechanisms.items()}
     pack_files: dict[str, str] = {}
@@ -277,7 +291,7 @@ def load_directory(directory: Path) -> Registry:
                 mechanisms[code].packs.append(pack)
     if problems:
         raise MechanismError(problems)
-    return Registry(mechanisms, packs, roles)
+    return Registry(mechanisms, packs, roles, registers)
 
 
 def pack_overlaps(pack: PackDef, lined: LinedData, claimed: dict[tuple, str]) -> list[Problem]:
@@ -337,6 +351,11 @@ def get_registry() -> Registry:
 def get_mechanism(code: str) -> Mechanism:
     """A mechanism by code; KeyError when there is none."""
     return get_registry().get(code)
+
+
+def get_register(code: str) -> Register:
+    """A register by code; KeyError when there is none."""
+    return get_registry().registers[code]
 
 
 def reset_registry() -> None:

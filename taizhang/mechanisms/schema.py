@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 StateKind = Literal["open", "waiting", "controlled", "parked", "closed"]
-FieldType = Literal["text", "textarea", "int", "decimal", "date", "datetime", "choice", "multichoice", "bool"]
+FieldType = Literal[
+    "text", "textarea", "int", "decimal", "date", "datetime", "choice", "multichoice", "bool", "reference"
+]
 # Core attributes of a case that a transition may set (besides the mechanism's own form fields).
 CoreAttr = Literal["grade", "category", "title", "description", "address"]
 # Whole numbers must be written as numbers: `photos: true` or `version: 1.5` is an error, not 1.
@@ -62,6 +64,8 @@ class FieldDef(Strict):
     max_length: int | None = Field(default=None, gt=0, strict=True)
     help: str = ""
     public: bool = False
+    # `type: reference`: the register whose item the value names (an item number such as QY-000012).
+    register_: Code | None = Field(default=None, alias="register")  # (`register` is a class method)
 
 
 class StateDef(Strict):
@@ -242,6 +246,8 @@ class PublicRules(Strict):
 
 
 class MechanismDef(Strict):
+    # `loop` (a case goes through states to closed); a `register` file has its own shape (register_schema).
+    kind: Literal["loop"] = "loop"
     code: Code
     name: str = Field(min_length=1)
     number_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,6}$")]
