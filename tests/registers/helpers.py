@@ -8,6 +8,7 @@ from taizhang.registers.actions import ItemInput, do_create_item
 def ours(world, **kw):
     """An enterprise in 和心社区第一网格 (五马街道), entered by its grid worker: the street, the district
     and the inspector see it; the other street, the resident and the enterprise's officer do not."""
+    user = kw.pop("user", None) or world.grid_worker
     data = dict(
         name="恒顺五金加工厂",
         category="manufacturing",
@@ -18,7 +19,7 @@ def ours(world, **kw):
         fields={"credit_code": "91140400MA0K1234X1", "legal_person": "王建明", "phone": "13912345678"},
     )
     data.update(kw)
-    return do_create_item(kw.pop("user", None) or world.grid_worker, "enterprise", ItemInput(**data))
+    return do_create_item(user, "enterprise", ItemInput(**data))
 
 
 def theirs(world):
@@ -32,6 +33,8 @@ def theirs(world):
             category="hazchem",
             division=world.other_grid.code,
             unit=world.enterprise.code,
+            lat="36.151200",
+            lon="113.052300",
             fields={
                 "credit_code": "91140400MA0K5678Y2",
                 "major_hazard_source": True,

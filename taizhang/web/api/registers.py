@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from taizhang.mechanisms.registry import get_registry
 from taizhang.registers.actions import (
@@ -151,7 +151,7 @@ def list_items(request, code: str, offset: int = 0, limit: int = Query(50, ge=1,
 @router.post("/registers/{code}/items", summary="建立台账条目", response={201: ItemOut, **ERRORS})
 def create_item(request, code: str, payload: ItemIn):
     item = do_create_item(request.auth, code, ItemInput(**payload.dict()))
-    return 201, written(item)
+    return Status(201, written(item))
 
 
 @router.get(
