@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "taizhang.demo",
     "taizhang.intake",
     "taizhang.insight",
+    "taizhang.registers",  # registers (#14): long-lived objects with a history, never cases
     "taizhang.web",
     "taizhang.ops",  # production (#12): health, request ids, JSON logs, metrics, `taizhang serve`
 ]

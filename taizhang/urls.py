@@ -23,6 +23,7 @@ urlpatterns = [
     path("hotspots/", include("taizhang.web.hotspots.urls")),
     path("mechanisms/", include("taizhang.web.mechanism_pages.urls")),
     path("reports/", include("taizhang.web.monthly.urls")),
+    path("registers/", include("taizhang.web.registers.urls")),  # 台账 (registers): never cases
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("open311/v2/", include("taizhang.intake.open311.urls")),

@@ -19,6 +19,7 @@ from taizhang.mechanisms.registry import Mechanism, get_mechanism
 from taizhang.mechanisms.schema import TransitionDef
 from taizhang.org.models import Unit, User
 from taizhang.org.scopes import Acting, pick_acting
+from taizhang.registers.references import reference_errors
 from taizhang.text import normalise_data, normalise_text
 
 from .attachments import usable_attachments
@@ -205,6 +206,7 @@ def check_content(
     opinion = (req.opinion or "").strip()
     cleaned, field_errors = clean_fields(mech.fields, req.fields or {})
     errors += field_errors
+    errors += reference_errors(user, mech.fields, cleaned)  # a register item the person may see
     after = outcome(mech, t, case, req.params or {}, cleaned)  # computed values and band results included
     data = after.data
     need_opinion, need_photos, need_fields = t.opinion, t.photos, list(t.fields)

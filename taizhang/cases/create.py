@@ -19,6 +19,7 @@ from taizhang.mechanisms.fieldvalues import clean_fields, missing_fields
 from taizhang.mechanisms.registry import Mechanism, get_registry
 from taizhang.org.models import Division, Unit, User
 from taizhang.org.scopes import grants_of, roles_over, self_only
+from taizhang.registers.references import reference_errors
 from taizhang.text import normalise_data, normalise_text
 
 from .attachments import usable_attachments
@@ -145,6 +146,7 @@ def check_create_case(user: User, data: CaseInput) -> CreatePlan:
         errors.append(FieldError("lat" if lat is None else "lon", "required", "经纬度须同时填写"))
     cleaned, field_errors = clean_fields(mech.fields, data.fields or {})
     errors += field_errors
+    errors += reference_errors(user, mech.fields, cleaned)  # a register item the person may see
     errors += missing_fields(mech.fields, cleaned, [f.name for f in d.fields if f.required])
     files, file_errors = usable_attachments(user, None, data.attachments)
     errors += file_errors

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from .models import Case, Transition
 
 
-def _instant(value: datetime | None) -> str | None:
+def instant(value: datetime | None) -> str | None:
+    """A moment as the chains hash it (UTC, microseconds)."""
     return value.astimezone(UTC).isoformat(timespec="microseconds") if value else None
 
 
@@ -27,13 +28,19 @@ def transition_digest(t: Transition, attachment_hashes: list[str]) -> str:
         "to": t.to_state,
         "opinion": t.opinion,
         "changes": t.changes,
-        "due_at": _instant(t.due_at),
+        "due_at": instant(t.due_at),
         "public": t.public,
-        "at": _instant(t.created_at),
+        "at": instant(t.created_at),
         "attachments": sorted(attachment_hashes),
     }
+    return chain_digest(t.prev_hash, payload)
+
+
+def chain_digest(prev_hash: str, payload: dict) -> str:
+    """SHA-256 over the previous row's hash and a row's canonical JSON: every hash chain of the record
+    (cases' transitions, register items' history) is this one function."""
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256((t.prev_hash + blob).encode()).hexdigest()
+    return hashlib.sha256((prev_hash + blob).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from .demand_org import build_hotline_units, plan_hotline_accounts
 from .org import build_org
 from .people import Cast, build_people, plan_accounts
 from .petition_stories import cast_petitions
+from .registers import build_registers
 
 WORKER_TIMES = (clock_time(8, 0), clock_time(12, 30), clock_time(18, 0))
 
@@ -153,6 +154,7 @@ def build_demo(
         stories += cast_demands(demands, seed, org, cast, end)
         stories += cast_petitions(petitions, seed, org, cast, end)
         failures = replay(stories, end)
+        build_registers(org, cast, end)  # 企业台账 (registers are no cases)
         final = timezone.now() if real else end
         with pinned(final):
             run_once(now=final)  # the scheduler at the current time: overdue states are current

@@ -54,6 +54,12 @@ def clean_value(field: FieldDef, value: Any) -> tuple[Any, str | None]:
         if isinstance(value, bool):
             return value, None
         return None, "应为 true 或 false"
+    if kind == "reference":
+        # An item number; whether the item exists and the person may see it is checked by the action
+        # that takes the value (taizhang.registers.references), which knows the person.
+        if not isinstance(value, str) or not 0 < len(value.strip()) <= 40:
+            return None, "应为台账条目编号"
+        return value.strip(), None
     codes = {c.code for c in field.choices}
     if kind == "choice":
         return (value, None) if value in codes else (None, f"不是可选项：{value}")

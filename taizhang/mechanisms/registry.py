@@ -17,6 +17,7 @@ from .computed import computed_order
 from .conditions import Facts, met
 from .errors import MechanismError, Problem
 from .expressions import Expr
+from .register import Register, is_register, load_register
 from .roles import platform_roles
 from .schema import (
     Condition,
@@ -34,6 +35,7 @@ from .schema_values import Band
 from .validate import entries_of, validate_mechanism
 from .validate_links import check_spawn_targets
 from .validate_pack import validate_pack
+from .validate_register import check_references
 from .yamlfile import LinedData, read_lined_yaml
 
 
@@ -278,6 +280,8 @@ class Registry:
     packs: list[PackDef]
     # Every role a person may hold: the platform's (org/roles.yaml), then those the mechanisms add.
     roles: dict[str, RoleDef] = field(default_factory=dict)
+    # The registers (`kind: register`): long-lived objects, never cases (taizhang.registers).
+    registers: dict[str, Register] = field(default_factory=dict)
 
     def get(self, code: str) -> Mechanism:
         return self.mechanisms[code]
@@ -308,21 +312,30 @@ def load_directory(directory: Path) -> Registry:
         raise MechanismError(exc.problems) from None  # mechanisms name roles: nothing checks without them
     roles: dict[str, RoleDef] = {r.code: r for r in platform}
     role_files: dict[str, str] = {}
-    lines: dict[str, LinedData] = {}  # each mechanism's file, for checks across mechanisms
+    registers: dict[str, Register] = {}
+    lineds: dict[
+        str, tuple[MechanismDef, LinedData]
+    ] = {}  # each mechanism's file, for the checks across files
     for path in yaml_files(directory):
         lined = None
         try:
             lined = read_lined_yaml(path)
+            if is_register(lined):
+                taken = {
+                    **{c: m.file for c, m in mechanisms.items()},
+                    **{c: r.file for c, r in registers.items()},
+                }
+                load_register(lined, platform, taken, prefixes, registers, problems)
+                continue
             mech = validate_mechanism(lined, platform)
         except MechanismError as exc:
             problems.extend(exc.problems)
             if lined is not None and isinstance(lined.data, dict) and isinstance(lined.data.get("code"), str):
                 broken.add(lined.data["code"])
             continue
-        if mech.code in mechanisms:
-            problems.append(
-                lined.problem(("code",), f"机制编码 '{mech.code}' 与 {mechanisms[mech.code].file} 重复")
-            )
+        if mech.code in mechanisms or mech.code in registers:
+            other = mechanisms[mech.code] if mech.code in mechanisms else registers[mech.code]
+            problems.append(lined.problem(("code",), f"机制编码 '{mech.code}' 与 {other.file} 重复"))
             continue
         if mech.number_prefix in prefixes:
             problems.append(
@@ -334,7 +347,7 @@ def load_directory(directory: Path) -> Registry:
             continue
         prefixes[mech.number_prefix] = path.name
         mechanisms[mech.code] = Mechanism(mech, path.name)
-        lines[mech.code] = lined
+        lineds[mech.code] = (mech, lined)
         for i, role in enumerate(mech.roles):
             if role.code in role_files:
                 problems.append(
@@ -345,9 +358,10 @@ def load_directory(directory: Path) -> Registry:
                 )
             role_files[role.code] = path.name
             roles.setdefault(role.code, role)
+    problems.extend(check_references(lineds, set(registers)))
     defs = {code: m.definition for code, m in mechanisms.items()}
     for code, mech in mechanisms.items():  # a spawn names another mechanism: checked with all loaded
-        problems.extend(check_spawn_targets(mech.definition, defs, lines[code], broken))
+        problems.extend(check_spawn_targets(mech.definition, defs, lineds[code][1], broken))
     packs: list[PackDef] = []
     pack_files: dict[str, str] = {}
     claimed: dict[tuple, str] = {}  # (mechanism, division, rule kind, state) -> the pack that set it
@@ -375,7 +389,7 @@ def load_directory(directory: Path) -> Registry:
                 mechanisms[code].packs.append(pack)
     if problems:
         raise MechanismError(problems)
-    return Registry(mechanisms, packs, roles)
+    return Registry(mechanisms, packs, roles, registers)
 
 
 def pack_overlaps(pack: PackDef, lined: LinedData, claimed: dict[tuple, str]) -> list[Problem]:
@@ -449,6 +463,11 @@ def get_registry() -> Registry:
 def get_mechanism(code: str) -> Mechanism:
     """A mechanism by code; KeyError when there is none."""
     return get_registry().get(code)
+
+
+def get_register(code: str) -> Register:
+    """A register by code; KeyError when there is none."""
+    return get_registry().registers[code]
 
 
 def reset_registry() -> None:

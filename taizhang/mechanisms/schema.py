@@ -10,7 +10,17 @@ from .schema_values import BandOverride, BandTable, Code, Colour, Condition, Num
 
 StateKind = Literal["open", "waiting", "controlled", "parked", "closed"]
 FieldType = Literal[
-    "text", "textarea", "int", "decimal", "date", "datetime", "choice", "multichoice", "bool", "computed"
+    "text",
+    "textarea",
+    "int",
+    "decimal",
+    "date",
+    "datetime",
+    "choice",
+    "multichoice",
+    "bool",
+    "computed",
+    "reference",
 ]
 # Core attributes of a case that a transition may set (besides the mechanism's own form fields).
 CoreAttr = Literal["grade", "category", "title", "description", "address"]
@@ -67,6 +77,8 @@ class FieldDef(Strict):
     public: bool = False
     # A `computed` field's arithmetic over other fields (`likelihood * exposure * consequence`), exact.
     expression: str | None = None
+    # `type: reference`: the register whose item the value names (an item number such as QY-000012).
+    register_: Code | None = Field(default=None, alias="register")  # (`register` is a class method)
 
 
 class StateDef(Strict):
@@ -336,6 +348,8 @@ class NoticesDef(Strict):
 
 
 class MechanismDef(Strict):
+    # `loop` (a case goes through states to closed); a `register` file has its own shape (register_schema).
+    kind: Literal["loop"] = "loop"
     code: Code
     name: str = Field(min_length=1)
     number_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,6}$")]

@@ -72,9 +72,10 @@ class TreeNode(models.Model):
 
         below = type(self).objects.filter(path__startswith=old_path).exclude(pk=self.pk)
         below.update(path=moved(old_path, self.path), depth=F("depth") + (self.depth - old_depth))
-        parties = apps.get_model("cases", "CaseParty").objects
         old_key, new_key = self.party_prefix + old_path, self.party_prefix + self.path
-        parties.filter(path__startswith=old_key).update(path=moved(old_key, new_key))
+        for label in ("cases.CaseParty", "registers.ItemParty"):  # the keys of cases' and items' parties
+            parties = apps.get_model(label).objects
+            parties.filter(path__startswith=old_key).update(path=moved(old_key, new_key))
 
     def contains(self, other: TreeNode | None) -> bool:
         """True when `other` is this node or below it."""

@@ -39,6 +39,8 @@ def nav_items(user) -> list[NavItem]:
     if roles or user.is_superuser:
         items.append(NavItem("workbench", _("工作台"), reverse("workbench")))
         items.append(NavItem("cases", _("案件"), reverse("cases:list")))
+        if get_registry().registers:
+            items.append(NavItem("registers", _("台账"), reverse("registers:index")))
     if can_report(user):
         items.append(NavItem("report", _("上报"), reverse("report:new")))
     if roles & DASHBOARD_ROLES or user.is_superuser:

@@ -19,16 +19,18 @@ from django.conf import settings
 from pydantic import BaseModel
 
 from taizhang.mechanisms.errors import MechanismError
+from taizhang.mechanisms.register_schema import RegisterDef
 from taizhang.mechanisms.registry import load_directory
 from taizhang.mechanisms.schema import MechanismDef, PackDef, RolesFile
 from taizhang.mechanisms.validate import validate_mechanism
+from taizhang.mechanisms.validate_register import validate_register
 from taizhang.mechanisms.yamlfile import parse_lined_yaml
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "mechanisms.md"
 BLOCK = re.compile(r"^```yaml\n(.*?)^```", re.MULTILINE | re.DOTALL)
-MARKER = re.compile(r"\A# (mechanism|pack|refused-pack): ([a-z][a-z0-9_]*)\n")
-# The file formats an author writes: a mechanism, a rule pack, the platform's roles file.
-ROOT_MODELS = (MechanismDef, PackDef, RolesFile)
+MARKER = re.compile(r"\A# (mechanism|pack|refused-pack|register): ([a-z][a-z0-9_]*)\n")
+# The file formats an author writes: a mechanism, a rule pack, the platform's roles file, a register.
+ROOT_MODELS = (MechanismDef, PackDef, RolesFile, RegisterDef)
 
 
 def guide_text() -> str:
@@ -166,8 +168,9 @@ def shipped_with_guide(directory: Path, packs: dict[str, str]) -> Path:
         shutil.copy(path, directory / "packs" / path.name)
     for code, text in complete_mechanisms().items():
         (directory / f"{code}.yaml").write_text(text, encoding="utf-8")
-    for code, text in packs.items():
-        (directory / "packs" / f"{code}.yaml").write_text(text, encoding="utf-8")
+    for code, text in {**packs, **marked_blocks(guide_text(), "register")}.items():
+        folder = directory if code in marked_blocks(guide_text(), "register") else directory / "packs"
+        folder.joinpath(f"{code}.yaml").write_text(text, encoding="utf-8")
     return directory
 
 
@@ -190,3 +193,13 @@ def test_refused_pack_examples_are_refused(tmp_path, code):
     (problem,) = info.value.problems
     assert problem.file == f"packs/{code}.yaml"
     assert "无法确定以哪个为准" in problem.message
+
+
+@pytest.mark.parametrize("code", sorted(marked_blocks(guide_text(), "register")))
+def test_register_examples_validate_and_load(tmp_path, code):
+    """A register of the guide validates alone and loads beside the shipped files, and a case
+    mechanism's `reference` field may name it."""
+    text = marked_blocks(guide_text(), "register")[code]
+    assert validate_register(parse_lined_yaml(text, f"{code}.yaml")).code == code
+    registry = load_directory(shipped_with_guide(tmp_path, {}))
+    assert code in registry.registers and "enterprise" in registry.registers

@@ -19,6 +19,10 @@ PUBLIC_LIST = "public_list"  # public records: never a case the mechanism keeps 
 ATTACHMENT = "attachment"  # a file: whoever sees the case (public rows only for a resident reporter)
 # Not case-scoped (no case in the request or the answer), each with the tests that cover it instead.
 NO_CASE = "no_case"
+# Registers (台账): items, not cases; tests/registers/test_endpoints.py asks every persona of each kind.
+REGISTER_LIST = "register_list"  # lists a register's items: exactly the visible ones
+REGISTER_READ = "register_read"  # shows one item: 200 to whoever sees it, 404 (never 403) to anyone else
+REGISTER_ACT = "register_act"  # creates, changes or re-assesses: 404 unseen, 403 role_not_allowed, else done
 
 KINDS: dict[str, str] = {
     # JSON API (django-ninja), "METHOD /path" as the router declares it.
@@ -38,6 +42,12 @@ KINDS: dict[str, str] = {
     "POST /api/v1/cases/{ref}/metoo": PUBLIC_CASE,  # residents on the public ledger: tests/security/test_metoo_privacy.py
     "GET /api/v1/hotspots": SCOPED,
     "GET /api/v1/replies/quality": SCOPED,
+    "GET /api/v1/registers": SCOPED,  # the registers' definitions, no item
+    "GET /api/v1/registers/{code}/items": REGISTER_LIST,
+    "POST /api/v1/registers/{code}/items": REGISTER_ACT,
+    "GET /api/v1/register-items/{number}": REGISTER_READ,
+    "POST /api/v1/register-items/{number}/changes": REGISTER_ACT,
+    "POST /api/v1/register-items/{number}/assessments": REGISTER_ACT,
     "api/v1/openapi.json": NO_CASE,
     "api/v1/docs": NO_CASE,
     "api/v1/": NO_CASE,
@@ -73,6 +83,14 @@ KINDS: dict[str, str] = {
     "reports/monthly/": SCOPED,
     "reports/monthly.pdf": SCOPED,
     "reports/monthly.xlsx": SCOPED,
+    "registers/": SCOPED,  # the registers with the number of items the person sees
+    "registers/<slug:code>/": REGISTER_LIST,
+    "registers/<slug:code>/export.xlsx": REGISTER_LIST,
+    "registers/<slug:code>/map/": REGISTER_LIST,
+    "registers/<slug:code>/new/": REGISTER_ACT,
+    "registers/items/<str:number>/": REGISTER_READ,
+    "registers/items/<str:number>/change/": REGISTER_ACT,
+    "registers/items/<str:number>/assess/": REGISTER_ACT,
     # Open311 GeoReport v2.
     "open311/v2/^discovery\\.(?P<fmt>xml|json)$": NO_CASE,
     "open311/v2/^services\\.(?P<fmt>xml|json)$": NO_CASE,

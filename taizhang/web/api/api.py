@@ -151,3 +151,4 @@ api.add_router("/", "taizhang.web.api.notices.router")  # written notices (书�
 api.add_router("/", "taizhang.insight.api.router")  # similar cases, me too
 api.add_router("/", "taizhang.insight.hotspot_api.router")  # hot spots
 api.add_router("/", "taizhang.insight.reply_api.router")  # reply quality
+api.add_router("/", "taizhang.web.api.registers.router")  # registers (台账): never cases

@@ -14,7 +14,13 @@ from django.utils.translation import gettext as _
 from taizhang.mechanisms.schema import FieldDef
 
 # Input types of the mechanisms' field types (text, textarea and the choices have their own markup).
-HTML_TYPES = {"int": "number", "decimal": "text", "date": "date", "datetime": "datetime-local"}
+HTML_TYPES = {
+    "int": "number",
+    "decimal": "text",
+    "date": "date",
+    "datetime": "datetime-local",
+    "reference": "text",
+}
 
 
 @dataclass

@@ -16,6 +16,7 @@ from taizhang.cases.checkpoints import CheckpointError, make_checkpoint
 from taizhang.cases.models import Case
 from taizhang.cases.verify import Verifier
 from taizhang.clock.now import now as clock_now
+from taizhang.registers.verify import verify_registers
 
 
 class Command(BaseCommand):
@@ -60,6 +61,9 @@ class Command(BaseCommand):
         else:
             verifier.summary.notes.append("未配置 TAIZHANG_AUDIT_VERIFY_KEY，未核对签名检查点")
         summary = verifier.run(cases, batch, whole=not case)
+        if not case:  # the registers' items: their chains and rows (taizhang.registers.verify)
+            items, events = verify_registers(verifier.problem, batch)
+            summary.notes.append(f"台账：{items} 个条目，{events} 条记录已校验")
         counts = f"{summary.cases} 个案件，{summary.rows} 条流转记录"
         if summary.problems:
             raise CommandError(

@@ -8,10 +8,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from taizhang.mechanisms.errors import MechanismError, Problem
+from taizhang.mechanisms.register import is_register
 from taizhang.mechanisms.registry import load_directory, yaml_files
 from taizhang.mechanisms.schema import MechanismDef
 from taizhang.mechanisms.validate import validate_mechanism
 from taizhang.mechanisms.validate_pack import validate_pack
+from taizhang.mechanisms.validate_register import validate_register
 from taizhang.mechanisms.yamlfile import LinedData, read_lined_yaml
 
 
@@ -73,7 +75,10 @@ class Command(BaseCommand):
                 if path.resolve() in given:
                     continue
                 try:
-                    mech = validate_mechanism(read_lined_yaml(path))
+                    lined = read_lined_yaml(path)
+                    if is_register(lined):
+                        continue
+                    mech = validate_mechanism(lined)
                 except MechanismError:
                     continue  # a broken mechanism that was not asked about: `check` without files reports it
                 known[mech.code] = mech
@@ -90,6 +95,8 @@ class Command(BaseCommand):
             try:
                 if is_pack(path, lined):
                     validate_pack(lined, known)
+                elif is_register(lined):
+                    validate_register(lined)
                 else:
                     mech = validate_mechanism(lined)
                     known[mech.code] = mech
