@@ -224,9 +224,11 @@ _loaded: dict[str, RuleSet] = {}
 
 
 def _rules(filename: str, model: type[BaseModel], check) -> RuleSet:
-    path = rule_path(filename)
-    key = str(path)
+    # Keyed by the directory setting and the name, so that a call on the hot path (every transition asks
+    # for the reply rules) touches no file system once loaded.
+    key = f"{settings.TAIZHANG_MECHANISM_DIR}\0{filename}"
     if key not in _loaded:
+        path = rule_path(filename)
         try:
             _loaded[key] = load_rule_file(path, f"insight/{filename}", model, check)
         except MechanismError as exc:
