@@ -207,10 +207,10 @@ def fetch_for_acting(user: User, lookup: dict[str, Any], code: str | None = None
 def build(user: User, row: tuple, code: str | None) -> Case:
     n_case, n_div, n_unit = len(CASE_FIELDS), len(DIVISION_FIELDS), len(UNIT_FIELDS)
     values = list(row[:n_case])
-    for i, converters in case_converters(connection.vendor):
+    for i, col, converters in case_converters(connection.vendor):
         if values[i] is not None:
             for converter in converters:
-                values[i] = converter(values[i], None, connection)
+                values[i] = converter(values[i], col, connection)
     case = Case.from_db(connection.alias, [f.attname for f in CASE_FIELDS], values)
     division = node(Division, DIVISION_FIELDS, row[n_case : n_case + n_div])
     unit = node(Unit, UNIT_FIELDS, row[n_case + n_div : n_case + n_div + n_unit])
@@ -247,7 +247,7 @@ def node(model: type[Model], fields: list, values) -> Any:
 
 
 @lru_cache(maxsize=2)
-def case_converters(vendor: str) -> list[tuple[int, list]]:
+def case_converters(vendor: str) -> list[tuple[int, Any, list]]:
     """For each case column that needs them, the converters the ORM applies to its value (the backend's,
     then the field's own `from_db_value`), found once per process and database kind."""
     del vendor  # cache key only
@@ -256,7 +256,7 @@ def case_converters(vendor: str) -> list[tuple[int, list]]:
         col = f.get_col(Case._meta.db_table)
         found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
         if found:
-            out.append((i, found))
+            out.append((i, col, found))  # a converter may read its column (SQLite's decimals: the places)
     return out
 
 

@@ -215,3 +215,13 @@ def test_rule_only_changed_columns_are_written_and_a_refreshed_case_writes_them_
     assert set(changed_values(stored)) == {"data", "pending", "title"}
     stored.refresh_from_db()
     assert "state" in changed_values(stored) and "title" in changed_values(stored)
+
+
+def test_the_acting_fetch_converts_every_column_as_the_orm_does(world):
+    """Decimals (the coordinates), datetimes and JSON come back as the queryset gives them."""
+    case = report(world, lat="36.192832", lon="113.116501", fields={"hazard_place": "三楼"})
+    found = fetch_for_acting(world.dispatcher, {"pk": case.pk})
+    stored = Case.objects.get(pk=case.pk)
+    for f in Case._meta.concrete_fields:
+        assert getattr(found, f.attname) == getattr(stored, f.attname), f.attname
+    assert str(found.lat) == "36.192832" and found.data["hazard_place"] == "三楼"

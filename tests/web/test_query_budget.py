@@ -32,6 +32,10 @@ PAGES = (
     "/hotspots/",
     "/replies/",
     "/reports/monthly/",
+    "/registers/",
+    "/registers/enterprise/",
+    "/registers/enterprise/map/",
+    "/registers/enterprise/export.xlsx",
 )
 STATES_PER_MECHANISM = 4
 
@@ -64,6 +68,14 @@ def case_pages(user: User) -> list[str]:
     return urls
 
 
+def item_pages(user: User) -> list[str]:
+    """Register item pages the person may open (the 企业台账 of the demo)."""
+    from taizhang.registers.models import RegisterItem
+
+    numbers = RegisterItem.objects.for_user(user).order_by("pk").values_list("number", flat=True)[:3]
+    return [f"/registers/items/{n}/" for n in numbers]
+
+
 @pytest.mark.django_db
 def test_no_demo_page_over_the_budget(client, settings):
     from taizhang.clock.clock import reset_clock
@@ -78,7 +90,7 @@ def test_no_demo_page_over_the_budget(client, settings):
     with time_machine.travel(NOW, tick=False):
         for role, user in people.items():
             client.force_login(user)
-            urls = [*PAGES, *case_pages(user)]
+            urls = [*PAGES, *case_pages(user), *item_pages(user)]
             assert role == "resident" or any(u.startswith("/cases/") and u.count("/") == 3 for u in urls)
             for url in urls:
                 with CaptureQueriesContext(connection) as ctx:
