@@ -4,9 +4,6 @@ each item shows (`public.ledger`), checked when the file is loaded; everything s
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -17,8 +14,9 @@ from taizhang.insight.actions import do_metoo
 from taizhang.intake.portal.ledger import kind_options
 from taizhang.intake.public import is_public, public_cases, public_items
 from taizhang.mechanisms.errors import MechanismError
-from taizhang.mechanisms.registry import get_mechanism, load_directory, reset_registry
+from taizhang.mechanisms.registry import get_mechanism, load_directory
 from tests.cases.helpers import at, error_of
+from tests.cases.packs import edited
 
 
 @pytest.fixture(autouse=True)
@@ -40,24 +38,6 @@ def demand(world, topic: str = "路灯 13912345678"):
         ),
     )
     return case
-
-
-@contextmanager
-def edited(tmp_path: Path, file: str, old: str, new: str) -> Iterator[Path]:
-    """The shipped mechanisms with one file edited, loaded for the block."""
-    directory = tmp_path / "mechanisms"
-    shutil.copytree(settings.TAIZHANG_MECHANISM_DIR, directory)
-    text = (directory / file).read_text(encoding="utf-8")
-    assert text.count(old) == 1, old
-    (directory / file).write_text(text.replace(old, new), encoding="utf-8")
-    shipped = settings.TAIZHANG_MECHANISM_DIR
-    settings.TAIZHANG_MECHANISM_DIR = directory
-    reset_registry()
-    try:
-        yield directory
-    finally:
-        settings.TAIZHANG_MECHANISM_DIR = shipped
-        reset_registry()
 
 
 LEDGER = "  ledger: {listed: true, fields: [topic]}\n"
