@@ -7,8 +7,14 @@ from dataclasses import dataclass
 
 import pytest
 from django.utils import translation
+from hypothesis import settings as hypothesis_settings
 
 from taizhang.clock.clock import reset_clock
+
+# Time is no property of these tests (speed is measured by bench/, never asserted): no per-example deadline,
+# which a loaded CI machine would otherwise turn into flaky failures.
+hypothesis_settings.register_profile("taizhang", deadline=None)
+hypothesis_settings.load_profile("taizhang")
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

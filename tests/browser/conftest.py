@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 CHROMIUM = os.environ.get("TAIZHANG_CHROMIUM", "/usr/bin/chromium")
 # Not under test-results/: pytest-playwright empties that folder at the start of every run.
@@ -63,7 +64,13 @@ def login(live_server):
     """login(page, user) signs a persona in through the real form (personas' password is pw-<username>)."""
 
     def sign_in(page, user, password: str | None = None):
-        page.goto(f"{live_server.url}/login/")
+        try:
+            page.goto(f"{live_server.url}/login/")
+        except PlaywrightError as exc:  # a navigation still under way (a sign-out's redirect): let it end
+            if "interrupted by another navigation" not in str(exc):
+                raise
+            page.wait_for_load_state()
+            page.goto(f"{live_server.url}/login/")
         page.get_by_label("用户名").fill(user.username)
         page.get_by_label("密码").fill(password or f"pw-{user.username}")
         page.get_by_role("button", name="登录").click()

@@ -91,7 +91,7 @@ def test_actions_follow_the_case_through_its_states(client, world, photo):
     case = assigned(world)
     assert codes(view(client, world.handler, case)) == ["sign", "return"]
     assert codes(view(client, world.verifier, case)) == []
-    assert codes(view(client, world.dispatcher, case)) == ["urge"]
+    assert codes(view(client, world.dispatcher, case)) == ["regrade", "urge"]
     assert codes(view(client, world.inspector, case)) == ["urge", "flag"]
     assert view(client, world.other_handler, case).status_code == 404
     act(world.handler, case, "sign")
