@@ -200,7 +200,11 @@ def item_context(request, item, error=None, form=""):
     change_names = [f.name for f in reg.definition.fields if f.name not in reg.assessed]
     values = item.data or {}
     if post is not None:
-        values = {**values, **{n: post.get("field-" + n) for n in reg.fields if "field-" + n in post}}
+        shown = set(post.getlist("shown"))  # a shown box left unticked is unticked again
+        values = {
+            **values,
+            **{n: post.get("field-" + n) for n in reg.fields if "field-" + n in shown | set(post)},
+        }
     may = {
         a: acting_for(request.user, reg, a, item.division, item.unit) is not None
         for a in ("change", "assess")
@@ -267,7 +271,7 @@ def change(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def assess(request: HttpRequest, number: str) -> HttpResponse:
     def run(reg, item):
-        data = parse_item(reg, request.POST, sorted(reg.assessed))
+        data = parse_item(reg, request.POST, sorted(reg.assessed), item)
         version = data.version
         do_assess_item(request.user, number, data.fields, data.opinion, version)
 
