@@ -11,6 +11,9 @@ history row rewritten and every later hash recomputed no longer matches. A new c
 only when today's chains still extend the previous one, so a rewrite is never signed over; and only
 when the database still holds the latest checkpoint the signer's log outside it names
 (checkpoint_log.py), so deleting every checkpoint row is not a way to start over on a rewritten history.
+
+Format 2 signs the register items' chain heads too (taizhang.registers.checkpoint), as heads of kind
+`item`; a checkpoint of format 1 keeps verifying as it was signed (its heads are of kind `case`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
@@ -37,7 +41,7 @@ from .models import AuditCheckpoint, AuditCheckpointHeads, Case, Transition
 
 logger = logging.getLogger("taizhang.audit")
 
-FORMAT = "taizhang-audit-checkpoint/1"
+FORMAT = "taizhang-audit-checkpoint/2"  # 2: with the register items' heads
 RECORD = struct.Struct(">QI32s")  # case id, seq of its last history row, that row's hash
 
 
@@ -57,17 +61,21 @@ class Head:
 
 
 class HeadReader:
-    """A checkpoint's heads in case order, one chunk in memory at a time; `digest` once read to the end."""
+    """A checkpoint's heads of one kind (`case`, `item`) in id order, one chunk in memory at a time;
+    `digest` once read to the end."""
 
-    def __init__(self, checkpoint: AuditCheckpoint):
+    def __init__(self, checkpoint: AuditCheckpoint, kind: str = "case"):
         self.checkpoint = checkpoint
+        self.kind = kind
         self._sha = hashlib.sha256()
 
     def __iter__(self) -> Iterator[Head]:
         last = -1
         while True:
             chunk = (
-                AuditCheckpointHeads.objects.filter(checkpoint=self.checkpoint, index__gt=last)
+                AuditCheckpointHeads.objects.filter(
+                    checkpoint=self.checkpoint, kind=self.kind, index__gt=last
+                )
                 .order_by("index")
                 .values_list("index", "data")
                 .first()
@@ -204,8 +212,13 @@ def make_checkpoint(
     previous, problems = check_series(keys)  # without problems, `previous` is the latest (or None)
     if problems:
         raise CheckpointError([*problems, "检查点链本身有问题，不签署新的检查点"])
-    with tempfile.TemporaryFile() as spool:
+    from taizhang.registers.checkpoint import spool_item_heads  # registers build on cases: import late
+
+    with tempfile.TemporaryFile() as spool, tempfile.TemporaryFile() as item_spool:
         sizes, summary = spool_heads(previous, batch, spool)
+        item_sizes, item_summary, item_problems = spool_item_heads(previous, batch, item_spool)
+        if item_problems:
+            raise CheckpointError([*item_problems, "台账记录不再延续上一个检查点，不签署新的检查点"])
         statement = json.dumps(
             {
                 "format": FORMAT,
@@ -214,6 +227,7 @@ def make_checkpoint(
                 "cases": summary["cases"],
                 "transitions": summary["transitions"],
                 "heads_sha256": summary["heads_sha256"],
+                **item_summary,
                 "previous": statement_hash(previous) if previous else None,
                 "key": key_id(own),
             },
@@ -224,7 +238,9 @@ def make_checkpoint(
         # The log line is written before the commit: a log that cannot be written stores nothing.
         try:
             with transaction.atomic():
-                checkpoint = store(previous, statement, signature, key_id(own), now, spool, sizes)
+                checkpoint = store(
+                    previous, statement, signature, key_id(own), now, spool, sizes, (item_spool, item_sizes)
+                )
                 append_log(path, checkpoint)
         except OSError as exc:
             raise CheckpointError([f"检查点日志 {path} 无法写入（{exc}），检查点未保存"]) from None
@@ -272,9 +288,17 @@ def spool_heads(previous: AuditCheckpoint | None, batch: int, spool) -> tuple[li
 
 
 def store(
-    previous, statement: str, signature: str, kid: str, now, spool, sizes: list[int]
+    previous,
+    statement: str,
+    signature: str,
+    kid: str,
+    now,
+    spool,
+    sizes: list[int],
+    items: tuple[Any, list[int]] | None = None,
 ) -> AuditCheckpoint:
-    """Write the checkpoint and its heads in one short transaction; the previous heads are dropped."""
+    """Write the checkpoint and its heads (the cases' chunks; `items`: the items' spool and chunk sizes)
+    in one short transaction; the previous heads are dropped."""
     serial = (previous.serial if previous else 0) + 1
     try:
         with transaction.atomic():
@@ -284,9 +308,13 @@ def store(
             checkpoint = AuditCheckpoint.objects.create(
                 serial=serial, created_at=now, statement=statement, signature=signature, key_id=kid
             )
-            spool.seek(0)
-            for index, size in enumerate(sizes):
-                AuditCheckpointHeads.objects.create(checkpoint=checkpoint, index=index, data=spool.read(size))
+            for kind, (source, chunks) in (("case", (spool, sizes)), ("item", items or (None, []))):
+                if source is not None:
+                    source.seek(0)
+                for index, size in enumerate(chunks):
+                    AuditCheckpointHeads.objects.create(
+                        checkpoint=checkpoint, kind=kind, index=index, data=source.read(size)
+                    )
             AuditCheckpointHeads.objects.filter(checkpoint__serial__lt=serial).delete()
     except IntegrityError:
         raise CheckpointError(["另一个检查点刚刚生成，本次未保存；请重试"]) from None

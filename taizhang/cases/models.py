@@ -308,15 +308,19 @@ class AuditCheckpoint(models.Model):
 
 
 class AuditCheckpointHeads(models.Model):
-    """One chunk of a checkpoint's chain heads, compressed; only the latest checkpoint keeps them."""
+    """One chunk of a checkpoint's chain heads, compressed; only the latest checkpoint keeps them. `kind`:
+    the cases' heads, or (from checkpoint format 2) the register items' (taizhang.registers.checkpoint)."""
 
     checkpoint = models.ForeignKey(AuditCheckpoint, on_delete=models.CASCADE, related_name="heads")
+    kind = models.CharField(max_length=8, default="case")  # case, item
     index = models.PositiveIntegerField()
     data = models.BinaryField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["checkpoint", "index"], name="audit_checkpoint_heads_index")
+            models.UniqueConstraint(
+                fields=["checkpoint", "kind", "index"], name="audit_checkpoint_heads_kind_index"
+            )
         ]
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from taizhang.errors import conflict
 from taizhang.org.parties import FORMER
+from taizhang.registers.references import reference_steps
 
 from .hashchain import transition_digest
 from .models import Attachment, Case, CaseParty, Transition
@@ -146,6 +147,7 @@ class Recorder:
         case = self.case
         batch = Batch()
         batch.update(Case, changed_values(case), "id = %s AND version = %s", [case.pk, self.base_version])
+        reference_steps(batch, case, case.pk)  # a reference field's new value (the item's list of cases)
         self._write(batch, case.pk)
 
     def insert_new(self, saved: bool) -> None:
@@ -157,6 +159,7 @@ class Recorder:
         else:
             values = {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields}
             batch.insert(Case, values)
+        reference_steps(batch, case, case.pk, new=True)
         self._write(batch, case.pk)
 
     def _write(self, batch: Batch, case_id: int) -> None:

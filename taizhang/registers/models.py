@@ -125,3 +125,32 @@ class ItemSequence(models.Model):
 
     register = models.CharField(max_length=40, unique=True)
     last = models.PositiveIntegerField(default=0)
+
+
+class ItemReference(models.Model):
+    """A case naming an item in a reference field, from the moment the field took that value: one row each
+    time a case's reference field is set or changed (append-only, written with the case's history row by
+    `Recorder`, taizhang.registers.references.reference_steps). A case whose field later names another
+    item keeps its earlier rows, so the item's page still lists it ("no longer about this item").
+
+    The item is named by its number (unique, never changed), the value the case's field holds: the row is
+    written in the case's own statement without looking the item up."""
+
+    item = models.ForeignKey(
+        RegisterItem,
+        to_field="number",
+        db_column="item_number",
+        on_delete=models.PROTECT,
+        related_name="references",
+    )
+    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="+")
+    field = models.CharField(max_length=64)
+    since = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "案件引用台账条目"
+        verbose_name_plural = "案件引用台账条目"
+        indexes = [
+            models.Index(fields=["item", "case"], name="itemreference_item_case"),
+            models.Index(fields=["case", "field"], name="itemreference_case_field"),
+        ]

@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 
 from taizhang.cases.keyset import keyset
+from taizhang.cases.models import AuditCheckpoint
 
 from .models import ItemEvent, ItemParty, RegisterItem
 from .permissions import party_rows
@@ -54,8 +55,15 @@ def item_problems(item: RegisterItem, rows: list[ItemEvent], parties: set[tuple]
         yield f"台账条目归属与条目不符：{item.number}（归属行 {sorted(parties)}，应为 {sorted(expected)}）"
 
 
-def verify_registers(problem: Callable[[str], None], batch: int = 500) -> tuple[int, int]:
-    """Report every problem of every item through `problem`; (items, history rows) checked."""
+def verify_registers(
+    problem: Callable[[str], None], batch: int = 500, checkpoint: AuditCheckpoint | None = None
+) -> tuple[int, int]:
+    """Report every problem of every item through `problem`; (items, history rows) checked. With the
+    latest valid signed `checkpoint` (of format 2: one of format 1 has no item heads), every item's chain
+    must still hold the head it signed."""
+    from .checkpoint import ItemHeads, covers_items
+
+    heads = ItemHeads(checkpoint, problem) if covers_items(checkpoint) else None
     items = events = 0
     for chunk in keyset(RegisterItem.objects.select_related("division", "unit"), batch):
         ids = [i.pk for i in chunk]
@@ -70,6 +78,11 @@ def verify_registers(problem: Callable[[str], None], batch: int = 500) -> tuple[
         for item in chunk:
             for text in item_problems(item, history[item.pk], parties[item.pk]):
                 problem(text)
+            if heads:
+                seqs = {row.seq: row.hash for row in history[item.pk]}
+                heads.check(item.pk, item.number, len(history[item.pk]), seqs)
             items += 1
             events += len(history[item.pk])
+    if heads:
+        heads.finish()
     return items, events

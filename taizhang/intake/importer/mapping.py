@@ -30,7 +30,8 @@ as mechanism files, and every problem names the file, the line and the field
     address: 地址
     lat: latitude                # optional, both or neither
     lon: longitude
-    fields:                      # the mechanism's form fields, each a text like title
+    fields:                      # the mechanism's form fields, each a text like title (not a
+                                 # `reference` field: refused, see below)
       caller_name: 来电人
       caller_phone: 联系电话
 
@@ -39,6 +40,10 @@ A *text* is a column name, or a mapping with exactly one of ``column``, ``templa
 constant), plus optional ``truncate: N`` (cut to N characters, ending in …) and ``default`` (for an
 empty result). Values of ``values`` tables match after trimming spaces; a cell equal to a code of
 the mechanism is accepted as that code even when the table does not list it.
+
+A mechanism's `reference` fields (a register item, taizhang.registers) cannot be mapped: the import
+writes cases in bulk, without the check that the reporter may see the item or the row that lists the
+case on the item; such a mapping is refused when it is loaded.
 
 What can be checked without the input file (keys, codes against the mechanism, time zones,
 encodings) is checked by :func:`load_mapping`; the columns are checked against the file's header when
@@ -469,6 +474,15 @@ class MappingReader:
             if mech is not None and name not in mech.fields:
                 known = "、".join(mech.fields) or "（无）"
                 self.fail(("fields", name), f"机制 {mech.code} 没有字段 {name}（可用：{known}）")
+                continue
+            if mech is not None and mech.fields[name].type == "reference":
+                # A reference names a register item its reporter may see and is recorded on the item
+                # (taizhang.registers.references); the import writes cases in bulk and does neither.
+                register = mech.fields[name].register_
+                self.fail(
+                    ("fields", name),
+                    f"字段 {name} 引用台账 {register} 的条目：导入不能填写台账引用，请删去此项（导入后在案件中填写）",
+                )
                 continue
             text = self.text(("fields", name), spec)
             if text is not None:

@@ -24,7 +24,7 @@ from taizhang.registers.actions import (
 from taizhang.registers.models import RegisterItem
 from taizhang.registers.present import event_data, item_data
 from taizhang.registers.queries import item_list, parse_filter
-from taizhang.registers.references import cases_about
+from taizhang.registers.references import cases_about, names_item
 
 from .schemas import ErrorOut
 
@@ -107,6 +107,7 @@ class CaseRef(Schema):
     title: str
     state: str
     created_at: str
+    current: bool  # false: the case named the item once, its field names another item (or none) today
 
 
 class ItemDetailOut(ItemOut):
@@ -169,6 +170,7 @@ def get_register_item(request, number: str):
             "title": c.title,
             "state": c.state,
             "created_at": c.created_at.isoformat(),
+            "current": names_item(c, item),
         }
         for c in cases_about(request.auth, item)
     ]

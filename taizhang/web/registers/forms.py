@@ -12,7 +12,7 @@ from taizhang.mechanisms.register import Register
 from taizhang.registers.actions import ATTRS, ItemInput
 from taizhang.registers.models import RegisterItem
 
-from ..report.spec import parse_fields
+from ..report.spec import field_input_name, parse_fields
 from ..report.widgets import Input, from_field
 
 
@@ -108,13 +108,40 @@ def attribute_inputs(reg: Register, item: RegisterItem | None, post, errors: dic
 
 
 def parse_item(reg: Register, post, names, item: RegisterItem | None = None) -> ItemInput:
-    """The action's input from a form: every attribute the form has (a change sends them all)."""
+    """The action's input from a form: every attribute the form has (a change sends them all); on an
+    item's page, the fields it showed and left empty or unticked clear the item's values."""
     given = {a: post.get(a, "") for a in ATTRS if a in post}
     version = post.get("version", "")
+    fields = parse_fields([reg.fields[n] for n in names], post)
+    if item is not None:
+        fields.update(cleared_fields(reg, post, names, item))
     return ItemInput(
         **given,
-        fields=parse_fields([reg.fields[n] for n in names], post),
+        fields=fields,
         opinion=post.get("opinion", ""),
         version=int(version) if version.isdecimal() else None,
         given=frozenset(given),
     )
+
+
+def cleared_fields(reg: Register, post, names, item: RegisterItem) -> dict[str, Any]:
+    """{name: None or False} for each field the form showed (its hidden `shown` input: an unticked box and
+    an empty multiple choice send nothing) with no value now while the item has one. An unticked box is
+    False (a no, as the API would take it); a field the item has no value for stays unset, so an
+    untouched form changes nothing."""
+    shown = set(post.getlist("shown"))
+    data = item.data or {}
+    out: dict[str, Any] = {}
+    for name in names:
+        if field_input_name(name) not in shown or data.get(name) in (None, "", []):
+            continue
+        f = reg.fields[name]
+        if f.type == "multichoice":
+            empty = not post.getlist(field_input_name(name))
+        elif f.type == "bool":
+            empty = field_input_name(name) not in post
+        else:
+            empty = not (post.get(field_input_name(name)) or "").strip()
+        if empty:
+            out[name] = False if f.type == "bool" else None
+    return out

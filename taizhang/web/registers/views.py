@@ -30,7 +30,7 @@ from taizhang.registers.permissions import acting_for
 from taizhang.registers.present import field_rows, field_text, history
 from taizhang.registers.queries import EXPORT_LIMIT, PAGE_SIZE, parse_filter
 from taizhang.registers.queries import item_list as items_for
-from taizhang.registers.references import cases_about
+from taizhang.registers.references import cases_about, names_item
 
 from ..basemap import to_map
 from ..pages import list_or_results, refused_page
@@ -181,6 +181,18 @@ def new_item(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "web/registers/new.html", context, status=error.status if error else 200)
 
 
+def about_rows(user, item) -> dict:
+    """The cases about the item (`cases`) and those that named it once and name another item today
+    (`former_cases`), as case-table rows."""
+    cases = list(cases_about(user, item))
+    rows = case_rows(cases, clock_now())
+    current = [names_item(c, item) for c in cases]
+    return {
+        "cases": [r for r, now in zip(rows, current, strict=True) if now],
+        "former_cases": [r for r, now in zip(rows, current, strict=True) if not now],
+    }
+
+
 def item_context(request, item, error=None, form=""):
     reg = get_register_or_404(item.register)
     errors = errors_by_input(error)
@@ -188,7 +200,11 @@ def item_context(request, item, error=None, form=""):
     change_names = [f.name for f in reg.definition.fields if f.name not in reg.assessed]
     values = item.data or {}
     if post is not None:
-        values = {**values, **{n: post.get("field-" + n) for n in reg.fields if "field-" + n in post}}
+        shown = set(post.getlist("shown"))  # a shown box left unticked is unticked again
+        values = {
+            **values,
+            **{n: post.get("field-" + n) for n in reg.fields if "field-" + n in shown | set(post)},
+        }
     may = {
         a: acting_for(request.user, reg, a, item.division, item.unit) is not None
         for a in ("change", "assess")
@@ -199,7 +215,7 @@ def item_context(request, item, error=None, form=""):
         "category_name": reg.category_name(item.category) if item.category else "",
         "fields": field_rows(reg, item),
         "history": history(reg, item),
-        "cases": case_rows(cases_about(request.user, item), clock_now()),
+        **about_rows(request.user, item),
         "may_change": may["change"],
         "may_assess": may["assess"] and reg.definition.assessment is not None,
         "error": error,
@@ -255,7 +271,7 @@ def change(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def assess(request: HttpRequest, number: str) -> HttpResponse:
     def run(reg, item):
-        data = parse_item(reg, request.POST, sorted(reg.assessed))
+        data = parse_item(reg, request.POST, sorted(reg.assessed), item)
         version = data.version
         do_assess_item(request.user, number, data.fields, data.opinion, version)
 

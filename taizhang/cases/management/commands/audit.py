@@ -16,6 +16,7 @@ from taizhang.cases.checkpoints import CheckpointError, make_checkpoint
 from taizhang.cases.models import Case
 from taizhang.cases.verify import Verifier
 from taizhang.clock.now import now as clock_now
+from taizhang.registers.checkpoint import covers_items
 from taizhang.registers.verify import verify_registers
 
 
@@ -62,8 +63,13 @@ class Command(BaseCommand):
             verifier.summary.notes.append("未配置 TAIZHANG_AUDIT_VERIFY_KEY，未核对签名检查点")
         summary = verifier.run(cases, batch, whole=not case)
         if not case:  # the registers' items: their chains and rows (taizhang.registers.verify)
-            items, events = verify_registers(verifier.problem, batch)
+            signed = verifier.reader.checkpoint if verifier.reader else None
+            items, events = verify_registers(verifier.problem, batch, signed)
             summary.notes.append(f"台账：{items} 个条目，{events} 条记录已校验")
+            if signed is not None and not covers_items(signed):
+                summary.notes.append(
+                    f"检查点 #{signed.serial} 早于台账纳入检查点（格式 1），台账链头自下一个检查点起核对"
+                )
         counts = f"{summary.cases} 个案件，{summary.rows} 条流转记录"
         if summary.problems:
             raise CommandError(
