@@ -93,7 +93,7 @@ def state_deadline(mech: Mechanism, case: Case, state: str, start: datetime) -> 
     else the time-limit entry of the state (the deepest rule pack first)."""
     listed = mech.transitions.get(case.listed_by) if case.listed_by else None
     if listed is not None and listed.supervise and state in listed.supervise.accept_in:
-        duration = Duration.parse(listed.supervise.accept_within)
+        duration = Duration.parse(mech.transition_rule(listed, "accept_within", case.division.path))
         return Deadline(get_clock().add(start, duration), str(duration))
     rule = mech.limit_rule_for(state, case.grade, case.category, case.channel, case.division.path, case.data)
     return deadline_of(rule, case, start) if rule is not None else None
