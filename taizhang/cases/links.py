@@ -31,8 +31,9 @@ KIND_NAMES = dict(CaseLink.KINDS)
 
 def link_effects(plan, params: dict[str, Any] | None, actor: User, now) -> dict[str, list[Any]]:
     """What a transition does through links, before its own row is written (called from
-    `actions.do_transition`): the `children_closed` guard, then the cases `spawn` opens. Returns the
-    changes for the transition's row (`spawned`: the numbers of the cases it opened)."""
+    `actions.do_transition`, and from `approvals.do_decide` when a request is approved): the
+    `children_closed` guard, then the cases `spawn` opens. Returns the changes for the transition's row
+    (`spawned`: the numbers of the cases it opened)."""
     t: TransitionDef = plan.definition
     if t.children_closed:
         check_children_closed(plan.case, t)
@@ -40,6 +41,17 @@ def link_effects(plan, params: dict[str, Any] | None, actor: User, now) -> dict[
         return {}
     children = open_children(plan, params or {}, actor, now)
     return {"spawned": [None, [c.number for c in children]]} if children else {}
+
+
+def check_link_request(plan, params: dict[str, Any] | None) -> None:
+    """For a transition filed for approval: the guard and the spawn's units and values as they stand now,
+    so that a request the approver could not grant is refused to the person asking (both are checked
+    again, and the cases opened, when it is approved)."""
+    t: TransitionDef = plan.definition
+    if t.children_closed:
+        check_children_closed(plan.case, t)
+    if t.spawn:
+        planned_children(plan, params or {})
 
 
 def check_children_closed(case: Case, t: TransitionDef) -> None:
@@ -58,8 +70,10 @@ def check_children_closed(case: Case, t: TransitionDef) -> None:
         )
 
 
-def open_children(plan, params: dict[str, Any], actor: User, now) -> list[Case]:
-    """Every case the transition's `spawn` entries open, after checking all their units at once."""
+def planned_children(
+    plan, params: dict[str, Any]
+) -> list[tuple[SpawnDef, list[Unit | None], dict[str, Any]]]:
+    """Per `spawn` entry, the units and values of the cases it would open; 422 with every problem."""
     errors: list[FieldError] = []
     wanted = [
         (spawn, spawn_units(plan, spawn, params, errors), child_values(plan, spawn, errors))
@@ -67,8 +81,13 @@ def open_children(plan, params: dict[str, Any], actor: User, now) -> list[Case]:
     ]
     if errors:
         raise invalid(errors)
+    return wanted
+
+
+def open_children(plan, params: dict[str, Any], actor: User, now) -> list[Case]:
+    """Every case the transition's `spawn` entries open, after checking all their units at once."""
     children = []
-    for spawn, units, values in wanted:
+    for spawn, units, values in planned_children(plan, params):
         children += [open_child(plan, spawn, values, unit, actor, now) for unit in units]
     return children
 
