@@ -26,7 +26,7 @@ from .attachments import usable_attachments
 from .effects import check_co_units, check_master, copy_to_merged, record_merge, set_co_units
 from .extensions import check_extension
 from .fetch import fetch_for_acting
-from .links import link_effects
+from .links import check_link_request, link_effects
 from .models import Attachment, Case
 from .parties import (
     end_enforcement,
@@ -358,6 +358,7 @@ def do_transition(user: User, case_id: int | str, req: TransitionRequest) -> Cas
         recorder = Recorder(case)
         try:
             if plan.needs_approval:
+                check_link_request(plan, req.params)  # links.py: what the approval will need, checked now
                 request_approval(plan, user, now, recorder, req)
             else:
                 # Linked cases (links.py): the children guard, then the cases `spawn` opens, named in the row.

@@ -12,6 +12,7 @@ from taizhang.org.models import User
 from taizhang.text import normalise_text
 
 from .actions import TransitionRequest, acting_for, check_content, execute, get_case, pick_role
+from .links import link_effects
 from .models import Attachment, Case
 from .recording import Recorder
 
@@ -45,7 +46,8 @@ def do_decide(
                 raise conflict(
                     "transition_not_allowed", f"案件已是「{mech.state_name(case.state)}」，申请已失效"
                 )
-            if acting_for(requester, case, [pending["role"]]) is None:
+            acting = acting_for(requester, case, [pending["role"]])
+            if acting is None:
                 # The requester left the post (or the unit the case) since asking: the request no longer stands.
                 raise conflict(
                     "requester_no_longer_entitled",
@@ -56,7 +58,11 @@ def do_decide(
                 pk__in=pending["attachments"], content_type__startswith="image/"
             )
             plan = check_content(mech, case, t, pending["role"], req, requester, prior_photos=prior.count())
+            plan.acting = acting  # the body the requester acts through supervises the cases a spawn opens
             try:
+                # Linked cases now that it is granted: the children guard, then the cases `spawn` opens
+                # (the requester is their reporter, as if the step had needed no approval).
+                linked = link_effects(plan, pending["params"], requester, now)
                 execute(
                     plan,
                     user,
@@ -65,7 +71,7 @@ def do_decide(
                     recorder,
                     kind="approve",
                     opinion=opinion,
-                    extra={"requested_by": [None, pending["by_name"]]},
+                    extra={"requested_by": [None, pending["by_name"]], **linked},
                 )
             except ClockError as exc:
                 raise ActionError(exc.code, exc.message, 422) from None

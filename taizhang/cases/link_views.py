@@ -21,7 +21,7 @@ from .links import KIND_NAMES
 from .models import STATE_KINDS, Case
 
 # History entries that record links: never in the public view of a row (they name other cases).
-PUBLIC_HIDDEN = ("spawned", "spawned_from", "link_kind")
+PUBLIC_HIDDEN = ("spawned", "spawned_from", "link_kind", "related_to", "related_from")
 
 
 @dataclass

@@ -11,16 +11,21 @@ its own history, in which the links are recorded but are no column of the case.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from taizhang.errors import FieldError, conflict, invalid
+from taizhang.clock.now import now as clock_now
+from taizhang.errors import FieldError, conflict, forbidden, invalid, not_found
 from taizhang.mechanisms.fieldvalues import clean_fields
 from taizhang.mechanisms.registry import Mechanism, get_mechanism
 from taizhang.mechanisms.schema import SpawnDef, TransitionDef
 from taizhang.org.models import Division, Unit, User
 from taizhang.org.parties import LEAD, PLACE, SUPERVISOR
+from taizhang.text import normalise_text
 
 from .models import Case, CaseLink
 from .parties import add_party, level_division, node_kwargs, node_path_of, related, row
@@ -31,8 +36,9 @@ KIND_NAMES = dict(CaseLink.KINDS)
 
 def link_effects(plan, params: dict[str, Any] | None, actor: User, now) -> dict[str, list[Any]]:
     """What a transition does through links, before its own row is written (called from
-    `actions.do_transition`): the `children_closed` guard, then the cases `spawn` opens. Returns the
-    changes for the transition's row (`spawned`: the numbers of the cases it opened)."""
+    `actions.do_transition`, and from `approvals.do_decide` when a request is approved): the
+    `children_closed` guard, then the cases `spawn` opens. Returns the changes for the transition's row
+    (`spawned`: the numbers of the cases it opened)."""
     t: TransitionDef = plan.definition
     if t.children_closed:
         check_children_closed(plan.case, t)
@@ -42,11 +48,22 @@ def link_effects(plan, params: dict[str, Any] | None, actor: User, now) -> dict[
     return {"spawned": [None, [c.number for c in children]]} if children else {}
 
 
+def check_link_request(plan, params: dict[str, Any] | None) -> None:
+    """For a transition filed for approval: the guard and the spawn's units and values as they stand now,
+    so that a request the approver could not grant is refused to the person asking (both are checked
+    again, and the cases opened, when it is approved)."""
+    t: TransitionDef = plan.definition
+    if t.children_closed:
+        check_children_closed(plan.case, t)
+    if t.spawn:
+        planned_children(plan, params or {})
+
+
 def check_children_closed(case: Case, t: TransitionDef) -> None:
-    """409 `children_open` while a child case of any link kind is not closed (a case without children
-    passes)."""
+    """409 `children_open` while a 子任务 or 派生 child case is not closed (a case without children passes;
+    a 关联 case is a peer, linked by hand or spawned as related, and is not waited for)."""
     open_numbers = list(
-        Case.objects.filter(parent_links__parent=case)
+        Case.objects.filter(parent_links__parent=case, parent_links__kind__in=["subtask", "derived"])
         .exclude(state_kind="closed")
         .order_by("number")
         .values_list("number", flat=True)
@@ -58,8 +75,10 @@ def check_children_closed(case: Case, t: TransitionDef) -> None:
         )
 
 
-def open_children(plan, params: dict[str, Any], actor: User, now) -> list[Case]:
-    """Every case the transition's `spawn` entries open, after checking all their units at once."""
+def planned_children(
+    plan, params: dict[str, Any]
+) -> list[tuple[SpawnDef, list[Unit | None], dict[str, Any]]]:
+    """Per `spawn` entry, the units and values of the cases it would open; 422 with every problem."""
     errors: list[FieldError] = []
     wanted = [
         (spawn, spawn_units(plan, spawn, params, errors), child_values(plan, spawn, errors))
@@ -67,8 +86,13 @@ def open_children(plan, params: dict[str, Any], actor: User, now) -> list[Case]:
     ]
     if errors:
         raise invalid(errors)
+    return wanted
+
+
+def open_children(plan, params: dict[str, Any], actor: User, now) -> list[Case]:
+    """Every case the transition's `spawn` entries open, after checking all their units at once."""
     children = []
-    for spawn, units, values in wanted:
+    for spawn, units, values in planned_children(plan, params):
         children += [open_child(plan, spawn, values, unit, actor, now) for unit in units]
     return children
 
@@ -220,3 +244,86 @@ def add_child_parties(child: Case, body: Division | Unit | None, now) -> None:
     child._party_nodes = []
     for new in rows:  # written with the creation row (Recorder.insert_new)
         add_party(child, new)
+
+
+# -- 关联 by hand ---------------------------------------------------------------------------------------
+
+# The history entries of a link made or ended by hand: on the first case `related_to` [None, other] (made)
+# or [other, None] (ended), on the other `related_from` likewise. The link table is derived from them
+# (`replay.link_mismatches` replays the other case's `related_from`); an unlink is a new row on each side.
+RELATED = "related"
+HAND_KEYS = ("related_to", "related_from")
+
+
+@dataclass
+class HandLink:
+    """A checked request to link two cases as 关联, or to end that link (`unlink`)."""
+
+    case: Case
+    other: Case
+    role: str
+    unlink: bool
+    opinion: str
+
+
+def check_link(
+    user: User, case_ref: int | str, other_ref: str, unlink: bool = False, opinion: str = ""
+) -> HandLink:
+    """Whoever sees both cases and holds a staff role acting on the first may link them as 关联 (or end
+    such a link). 404 for a case the person does not see (the same as one that does not exist), 403
+    `role_not_allowed`, 422 `link_self`, 409 `already_linked` / `not_linked`."""
+    from taizhang.org.scopes import staff_roles
+
+    from .actions import acting_for, get_case
+
+    case = get_case(user, case_ref)
+    other_ref = str(other_ref or "").strip()
+    if not other_ref:
+        raise invalid([FieldError("other", "required", "请填写要关联的案件编号")])
+    other = Case.objects.for_user(user, one=True).select_related("division").filter(number=other_ref).first()
+    if other is None:
+        raise not_found()
+    acting = acting_for(user, case, sorted(staff_roles(user)))
+    if acting is None:
+        raise forbidden("role_not_allowed", "您的岗位不能关联本案件")
+    if other.pk == case.pk:
+        raise invalid([FieldError("other", "link_self", "不能关联案件自身")])
+    existing = CaseLink.objects.filter(Q(parent=case, child=other) | Q(parent=other, child=case)).first()
+    if unlink and (existing is None or existing.kind != RELATED or existing.parent_id != case.pk):
+        raise conflict("not_linked", f"本案件没有由此关联的案件 {other.number}（生成的上下级案件不能解除）")
+    if not unlink and existing is not None:
+        raise conflict("already_linked", f"{other.number} 已与本案件关联（{KIND_NAMES[existing.kind]}）")
+    return HandLink(case, other, acting.spec, unlink, normalise_text(opinion or "").strip())
+
+
+def do_link(user: User, case_ref: int | str, other_ref: str, unlink: bool = False, opinion: str = "") -> Case:
+    """Link two cases as 关联 (or end the link): a history row on each case and the link row, in one
+    transaction; the first case is returned."""
+    with transaction.atomic():
+        req = check_link(user, case_ref, other_ref, unlink, opinion)
+        case, other, now = req.case, req.other, clock_now()
+        name = "解除关联" if unlink else "关联案件"
+        for subject, key, number in (
+            (case, "related_to", other.number),
+            (other, "related_from", case.number),
+        ):
+            recorder = Recorder(subject)
+            recorder.add(
+                kind="link",
+                code="unlink" if unlink else "link",
+                name=name,
+                actor=user,
+                role=req.role,
+                from_state=subject.state,
+                to_state=subject.state,
+                at=now,
+                opinion=req.opinion,
+                changes={key: [number, None] if unlink else [None, number]},
+                public=False,
+            )
+            recorder.commit()
+        if unlink:
+            CaseLink.objects.filter(parent=case, child=other, kind=RELATED).delete()
+        else:
+            CaseLink.objects.create(parent=case, child=other, kind=RELATED, created_at=now)
+    return case

@@ -87,7 +87,8 @@ class NoticeSources:
             return choice_label(mech, arg, field_at(case, row, arg))
         if prefix == "limit":
             path = case.division.path
-            return period(mech.limit_for(arg, case.grade, case.category, case.channel, path))
+            # With the case's values: a limit entry may hold only `when` they satisfy (集体访 in 30日).
+            return period(mech.limit_for(arg, case.grade, case.category, case.channel, path, case.data))
         if prefix == "extend_max":
             t = mech.transitions.get(arg)
             cap = mech.transition_rule(t, "extend_max", case.division.path) if t else None

@@ -115,12 +115,19 @@ def compare(
 
 def link_mismatches(case: Case, rows: list[Transition], parents: list[tuple[str, str]]) -> list[Mismatch]:
     """The case's links to its parents (`parents`: (number, kind) from the link table) against its
-    creation row, which names the parent that opened it (`spawned_from`, `link_kind`; links.py)."""
-    create = next((row for row in rows if row.kind == "create"), None)
-    changes = (create.changes or {}) if create is not None else {}
-    recorded = []
-    if "spawned_from" in changes:
-        recorded = [(changes["spawned_from"][1], (changes.get("link_kind") or [None, None])[1])]
-    if sorted(parents) == recorded:
+    history: the creation row names the parent that opened it (`spawned_from`, `link_kind`), and each
+    关联 made or ended by hand from another case is a `link` row (`related_from`; links.py)."""
+    recorded: list[tuple[str, str]] = []
+    for row in rows:
+        changes = row.changes or {}
+        if row.kind == "create" and "spawned_from" in changes:
+            recorded.append((changes["spawned_from"][1], (changes.get("link_kind") or [None, None])[1]))
+        elif row.kind == "link" and "related_from" in changes:
+            before, after = changes["related_from"]
+            if before is not None and (before, "related") in recorded:
+                recorded.remove((before, "related"))
+            if after is not None:
+                recorded.append((after, "related"))
+    if sorted(parents) == sorted(recorded):
         return []
-    return [Mismatch(case.number, "links", sorted(parents), recorded)]
+    return [Mismatch(case.number, "links", sorted(parents), sorted(recorded))]

@@ -10,7 +10,7 @@ case stays in a round: `restart` starts a new one (down to the 挂牌督办 leve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from taizhang.clock.clock import END_OF_DAY, Duration, get_clock
 from taizhang.mechanisms.conditions import Facts
@@ -20,10 +20,20 @@ from taizhang.mechanisms.schema import Limit, TotalLimit, TransitionDef
 from .escalation import escalation_target
 from .models import Case
 
+# The one rule of "on time": a step taken at or before `due_at` is on time; a case is overdue only after
+# it. The 超期 timer falls at the first instant after the deadline (timestamps count microseconds), so a
+# case closed at the deadline itself gets no 超期 row and counts as closed on time (insight/kpi.py).
+PAST_DUE = timedelta(microseconds=1)
+
+
+def past_due(due: datetime | None, moment: datetime) -> bool:
+    """Whether `moment` is after the deadline `due` (never, without a deadline)."""
+    return due is not None and moment > due
+
 
 @dataclass(frozen=True)
 class TimerEvent:
-    """Something the scheduler does at a moment: 催办 before the deadline, 超期 at it, 督办 after it."""
+    """Something the scheduler does at a moment: 催办 before the deadline, 超期 just after it, 督办 later."""
 
     at: datetime
     kind: str  # remind, overdue, escalate
@@ -83,7 +93,7 @@ def state_deadline(mech: Mechanism, case: Case, state: str, start: datetime) -> 
     else the time-limit entry of the state (the deepest rule pack first)."""
     listed = mech.transitions.get(case.listed_by) if case.listed_by else None
     if listed is not None and listed.supervise and state in listed.supervise.accept_in:
-        duration = Duration.parse(listed.supervise.accept_within)
+        duration = Duration.parse(mech.transition_rule(listed, "accept_within", case.division.path))
         return Deadline(get_clock().add(start, duration), str(duration))
     rule = mech.limit_rule_for(state, case.grade, case.category, case.channel, case.division.path, case.data)
     return deadline_of(rule, case, start) if rule is not None else None
@@ -203,9 +213,11 @@ def timer_events(mech: Mechanism, case: Case) -> list[TimerEvent]:
     clock = get_clock()
     plan = mech.supervision_for(case.state, case.division.path, facts_of(case))
     events = [TimerEvent(clock.subtract(case.due_at, d), "remind") for d in plan.remind_before]
-    events.append(TimerEvent(case.due_at, "overdue"))
+    events.append(TimerEvent(case.due_at + PAST_DUE, "overdue"))
     events += [
-        TimerEvent(clock.add(case.due_at, after), "escalate", levels) for after, levels in plan.escalate
+        # An escalation `after: 0` falls with the 超期, not at the deadline itself (still on time then).
+        TimerEvent(max(clock.add(case.due_at, after), case.due_at + PAST_DUE), "escalate", levels)
+        for after, levels in plan.escalate
     ]
     return sorted(events, key=lambda e: (e.at, e.kind != "overdue"))
 

@@ -22,7 +22,9 @@ closed case's figures never change afterwards. Definitions, exactly as computed 
   than the deadline recorded on the dispatch row (its `due_at`; any sign when it has none) / dispatched.
 - **7 日办结率** (`close_rate`): cases whose first row into a closed state (kind closed: 办结, 无效,
   并单) came within `close_days` × 24 h of the `create` row / cases.
-- **按期办结率** (`on_time_rate`): closed cases that never got a system `overdue` timer row / closed.
+- **按期办结率** (`on_time_rate`): closed cases that never got a system `overdue` timer row / closed. The
+  timer and this rate share one rule (`cases.schedule.past_due`): at or before `due_at` is on time, so a
+  case closed at the deadline itself is on time and its 超期 timer falls only after the deadline.
 - **回访** rows: rows of the transitions that record 满意度 (`set_fields.satisfaction`: visit_satisfied,
   visit_basic, visit_unsatisfied); the value is the row's `fields.satisfaction` change, else the one
   the transition sets (a repeated value leaves no change in the row).
@@ -48,6 +50,7 @@ from django.db.models import Subquery
 
 from taizhang.cases.models import Case, Transition
 from taizhang.cases.queries import day_start
+from taizhang.cases.schedule import past_due
 from taizhang.errors import FieldError, forbidden, invalid
 from taizhang.mechanisms.registry import Mechanism, get_registry
 from taizhang.mechanisms.schema import KpiRules
@@ -174,7 +177,7 @@ def case_facts(rows: list[tuple], rules: KpiRules, closed: set[str], visits: dic
         facts.dispatched = 1
         if signed_at is not None:
             facts.signed_in_window = int(signed_at - dispatched_at <= timedelta(hours=rules.sign_hours))
-            facts.responded = int(dispatch_due is None or signed_at <= dispatch_due)
+            facts.responded = int(not past_due(dispatch_due, signed_at))
     if closed_at is not None:
         facts.closed = 1
         facts.closed_in_window = int(

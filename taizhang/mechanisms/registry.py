@@ -111,13 +111,13 @@ class Mechanism:
         return entries_of(self.definition, state)
 
     def transition_rule(self, t: TransitionDef, key: str, division_path: str) -> str | None:
-        """A transition's number (`within`, `extend_max`) for a division: the deepest pack that sets it,
-        else the mechanism's."""
+        """A transition's number (`within`, `extend_max`, `accept_within` of its `supervise`) for a
+        division: the deepest pack that sets it, else the mechanism's."""
         for pack in self._packs_for(division_path):
             override = pack.mechanisms[self.code].transitions.get(t.code)
             if override is not None and getattr(override, key) is not None:
                 return getattr(override, key)
-        return getattr(t, key)
+        return t.figure(key)
 
     def intake_photos(self, channel: str, division_path: str) -> int:
         """How many photos a report on this channel must carry here: the deepest pack whose intake rule

@@ -197,6 +197,13 @@ class TransitionDef(Strict):
     # Only when every child case linked to this one is closed (refused: `children_open`).
     children_closed: bool = False
 
+    def figure(self, key: str) -> str | None:
+        """The transition's own figure a rule pack may override (`TransitionOverride`): `within`,
+        `extend_max`, or its `supervise.accept_within`."""
+        if key == "accept_within":
+            return self.supervise.accept_within if self.supervise is not None else None
+        return getattr(self, key)
+
     @property
     def assigns_lead(self) -> bool:
         """Whether the transition hands the case to a new lead unit (交办, 派单, 转送 …)."""
@@ -382,6 +389,8 @@ class TransitionOverride(Strict):
 
     within: str | None = None
     extend_max: str | None = None
+    # A 挂牌督办 transition's `supervise.accept_within` (the listed case's acceptance limit).
+    accept_within: str | None = None
 
 
 class IntakeOverride(Strict):

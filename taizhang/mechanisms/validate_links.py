@@ -16,19 +16,13 @@ COPYABLE = ("title", "description", "address", "category", "grade", "number")
 
 
 def check_links(mech: MechanismDef, lined: LinedData, problems: list[Problem]) -> None:
-    """Spawning and the children guard need the transition to take effect at once (not after an approval),
-    at most one spawn per transition takes its units from the request, and copies name known values."""
+    """At most one spawn per transition takes its units from the request, and copies name known values.
+    (With an `approval`, the spawn and the children guard happen when the request is approved.)"""
     from .validate import unknown_field  # validate.py calls this: import late
 
     fields = {f.name: f for f in mech.fields}
     for i, t in enumerate(mech.transitions):
         path = ("transitions", i)
-        if t.approval and t.spawn:
-            problems.append(lined.problem((*path, "spawn"), "需审批的流转不能生成案件（spawn），请拆为两步"))
-        if t.approval and t.children_closed:
-            problems.append(
-                lined.problem((*path, "children_closed"), "需审批的流转不能设 children_closed，请拆为两步")
-            )
         if sum(s.units == "param" for s in t.spawn) > 1:
             problems.append(
                 lined.problem(

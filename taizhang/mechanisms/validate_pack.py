@@ -8,10 +8,13 @@ import re
 from .errors import MechanismError, Problem
 from .schema import IntakeOverride, MechanismDef, PackDef, TransitionOverride
 from .validate import check_duration, check_kpi, check_limits, check_supervision, unknown
-from .validate_deadlines import check_total_limits
+from .validate_deadlines import check_total_limits, check_whole
 from .validate_shape import parse_model
 from .validate_values import check_band_overrides
 from .yamlfile import LinedData
+
+# A transition's figures a rule pack may change (`TransitionOverride`), where the mechanism writes them.
+OVERRIDABLE = ("within", "extend_max", "accept_within")
 
 
 def check_transition_overrides(
@@ -21,8 +24,9 @@ def check_transition_overrides(
     base: tuple,
     problems: list[Problem],
 ) -> None:
-    """A pack changes a transition's `within` or `extend_max` only where the mechanism writes one: the
-    rule itself (a window, a cap) belongs to the mechanism, the figure to the locality."""
+    """A pack changes a transition's `within`, `extend_max` or (挂牌督办) `accept_within` only where the
+    mechanism writes one: the rule itself (a window, a cap, the listed acceptance) belongs to the mechanism,
+    the figure to the locality."""
     transitions = {t.code: t for t in mech.transitions}
     for code, override in overrides.items():
         t = transitions.get(code)
@@ -30,21 +34,26 @@ def check_transition_overrides(
             known = "、".join(transitions)
             problems.append(lined.problem((*base, code), f"未知的流转 '{code}'（可用：{known}）"))
             continue
-        if override.within is None and override.extend_max is None:
-            problems.append(lined.problem((*base, code), "没有覆盖任何内容（within 和 extend_max 都为空）"))
-        for key in ("within", "extend_max"):
+        if all(getattr(override, key) is None for key in OVERRIDABLE):
+            problems.append(
+                lined.problem((*base, code), "没有覆盖任何内容（within、extend_max 和 accept_within 都为空）")
+            )
+        for key in OVERRIDABLE:
             value = getattr(override, key)
             if value is None:
                 continue
-            if getattr(t, key) is None:
+            if t.figure(key) is None:
+                what = "supervise.accept_within" if key == "accept_within" else key
                 problems.append(
                     lined.problem(
                         (*base, code, key),
-                        f"机制 {mech.code} 的流转 '{code}' 没有 {key}，规则包只能修改机制已有的数值",
+                        f"机制 {mech.code} 的流转 '{code}' 没有 {what}，规则包只能修改机制已有的数值",
                     )
                 )
                 continue
-            check_duration(value, lined, (*base, code, key), problems, positive=True)
+            duration = check_duration(value, lined, (*base, code, key), problems, positive=True)
+            if key == "accept_within":
+                check_whole(duration, value, lined, (*base, code, key), problems)
 
 
 def check_intake_override(

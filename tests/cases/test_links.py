@@ -250,7 +250,6 @@ def broken(tmp_path, old: str, new: str) -> str:
         ("fields: {hazard_place: target}", "fields: {hazard_place: tagret}", "未知的表单字段 'tagret'"),
         ("category: gas, grade: major", "category: water, grade: major", "没有类别 'water'"),
         ("  - {code: gas, name: 燃气安全}\n", "  - {code: water, name: 涉水}\n", "须写 category"),
-        ("    children_closed: true", "    children_closed: true\n    approval: {roles: [leader]}", "需审批"),
     ],
 )
 def test_spawn_is_checked_when_loading(tmp_path, old, new, message):

@@ -146,3 +146,27 @@ def refused(tmp_path, old: str, new: str) -> str:
 )
 def test_notices_are_checked_when_loading(tmp_path, old, new, message):
     assert message in refused(tmp_path, old, new)
+
+
+# -- a time limit that holds only for some values -----------------------------------------------------
+
+COLLECTIVE_LIMIT = "  - {state: handling, limit: 60 天}  # 办结；延期至多 30 天（extend_max）\n"
+
+
+@pytest.fixture
+def collective_limit(tmp_path):
+    """The petition mechanism with a shorter handling limit for a collective petition (≥ 5 people)."""
+    from .packs import edited
+
+    when = "  - {state: handling, limit: 30 天, when: {field: people_count, ge: 5}}\n"
+    with edited(tmp_path, "petition.yaml", COLLECTIVE_LIMIT, COLLECTIVE_LIMIT + when):
+        yield
+
+
+@pytest.mark.parametrize(("people", "shown"), [(6, "30日"), (2, "60日")])
+def test_a_limit_with_a_condition_on_values_shows_in_the_notice(px, frozen, collective_limit, people, shown):
+    case = petition(px.world, fields={**petition_tests.FIELDS, "people_count": people})
+    case = to_routed(px, case)
+    act(px.world.handler, case, "accept")
+    html = render_notice(fresh(case), "acceptance")
+    assert f"自受理之日起{shown}内办结" in html

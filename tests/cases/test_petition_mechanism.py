@@ -18,7 +18,7 @@ from taizhang.cases.actions import TransitionRequest, available_transitions, do_
 from taizhang.cases.approvals import do_decide
 from taizhang.cases.create import CaseInput, do_create_case
 from taizhang.cases.models import Case
-from taizhang.cases.schedule import timer_events
+from taizhang.cases.schedule import PAST_DUE, timer_events
 from taizhang.cases.timers import do_fire_timers
 from taizhang.clock.clock import Duration, get_clock
 from taizhang.errors import ActionError
@@ -530,8 +530,8 @@ def test_handling_reminders_and_escalation(px):
     assert events == [
         (at(2026, 6, 9, 10, 0), "remind", 0),
         (at(2026, 6, 16, 10, 0), "remind", 0),
-        (at(2026, 6, 19, 10, 0), "overdue", 0),
-        (at(2026, 6, 19, 10, 0), "escalate", 1),
+        (at(2026, 6, 19, 10, 0) + PAST_DUE, "overdue", 0),  # just after the deadline: at it, on time
+        (at(2026, 6, 19, 10, 0) + PAST_DUE, "escalate", 1),
         (at(2026, 6, 29, 10, 0), "escalate", 2),
     ]
 
@@ -546,7 +546,10 @@ def test_a_window_that_closes_before_national_day_escalates_after_three_working_
     assert case.due_at == at(2026, 9, 30, 10, 0)
     events = [(e.at, e.kind) for e in timer_events(get_mechanism("petition"), case)]
     # No reminder to the petitioner; 3 工作日 after 9-30 skip 10-1…10-7 and count the 调休 Saturday 10-10.
-    assert events == [(at(2026, 9, 30, 10, 0), "overdue"), (at(2026, 10, 10, 23, 59, 59), "escalate")]
+    assert events == [
+        (at(2026, 9, 30, 10, 0) + PAST_DUE, "overdue"),
+        (at(2026, 10, 10, 23, 59, 59), "escalate"),
+    ]
     assert do_fire_timers(case.pk, at(2026, 10, 9, 12, 0)) == 1
     case = fresh(case)
     assert case.overdue_since == at(2026, 9, 30, 10, 0) and case.supervision_level == 0

@@ -160,7 +160,7 @@ PACK_CASES = [
         "{}",
         "review: {}",
         "mechanisms.demo.transitions.review",
-        "没有覆盖任何内容（within 和 extend_max 都为空）",
+        "没有覆盖任何内容（within、extend_max 和 accept_within 都为空）",
     ),
     (
         "more-than-numbers",
@@ -168,7 +168,7 @@ PACK_CASES = [
         "{to: closed}",
         "to: closed",
         "mechanisms.demo.transitions.review.to",
-        "未知的键 'to'（可用：within、extend_max）",
+        "未知的键 'to'（可用：within、extend_max、accept_within）",
     ),
     (
         "unknown-channel",

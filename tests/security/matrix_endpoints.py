@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 CASE_READ = "case_read"  # shows one case: 200 to whoever sees it, 404 (never 403) to anyone else
 CASE_ACT = "case_act"  # takes a transition on a case: 404 / 409 / 403 role_not_allowed as the data says
 CASE_DECIDE = "case_decide"  # decides a case's pending request: as the approval's role specs say
+CASE_LINK = "case_link"  # 关联 by hand: 404 unless both cases are seen, 403 without a staff role on the first
 CASE_LIST = "case_list"  # lists cases: exactly the visible ones
 OWN_CASE = "own_case"  # a resident's own case (门户「我的」): the reporter only, 404 for anyone else
 SCOPED = "scoped"  # a page or figure over cases (dashboard, KPI …): signed in; never names a case not seen
@@ -32,6 +33,7 @@ KINDS: dict[str, str] = {
     "GET /api/v1/cases/{ref}": CASE_READ,
     "POST /api/v1/cases/{ref}/transitions": CASE_ACT,
     "POST /api/v1/cases/{ref}/decision": CASE_DECIDE,
+    "POST /api/v1/cases/{ref}/links": CASE_LINK,
     "POST /api/v1/attachments": NO_CASE,  # an upload belongs to its uploader: tests/security/test_upload_quotas.py
     "GET /api/v1/attachments/{attachment_id}": ATTACHMENT,
     "GET /api/v1/kpis": SCOPED,

@@ -464,3 +464,46 @@ def test_a_district_bureau_is_no_supervising_body_for_another_bureaus_work(m):
         )
     )
     assert response.status_code == 404
+
+
+def test_links_by_hand(m):
+    """关联 by hand (`POST /api/v1/cases/{ref}/links`): 404 unless the persona sees both cases (an unseen
+    other case answers as one that does not exist); 403 role_not_allowed without a staff role held over the
+    first case's parties; else linked."""
+    problems: list[str] = []
+    outcomes: set[int] = set()
+    rows = {k: party_rows(c) for k, c in m.cases.items()}
+    for who in everyone(m):
+        client = client_for(m, who)
+        for first, other in (("reported", "verifying"), ("verifying", "elsewhere"), ("bureau", "reported")):
+            case, linked = m.cases[first], m.cases[other]
+
+            def call(case=case, linked=linked, client=client):
+                return client.post(
+                    f"/api/v1/cases/{case.number}/links",
+                    json.dumps({"other": linked.number}),
+                    content_type="application/json",
+                )
+
+            response = rolled_back(call)
+            what = f"link {first} to {other}"
+            if who is ANON:
+                check(problems, response.status_code == 401, who, what, response)
+                continue
+            if not (sees_as(m, who, case, rows[first]) and sees_as(m, who, linked, rows[other])):
+                expected = (404, "not_found")
+            elif who == "admin" or flags_self_only(who.role) or not holds(who, who.role, case, rows[first]):
+                expected = (403, "role_not_allowed")
+            else:
+                expected = (200, None)
+            ok = response.status_code == expected[0] and (
+                expected[0] == 200 or response.json().get("code") == expected[1]
+            )
+            check(problems, ok, who, f"{what} expected {expected}", response)
+            outcomes.add(expected[0])
+    assert not problems, "\n".join(problems[:80]) + f"\n({len(problems)} problems)"
+    assert outcomes == {200, 403, 404}  # the samples exercise every answer
+
+
+def flags_self_only(role: str) -> bool:
+    return get_registry().roles[role].acts_for_self_only

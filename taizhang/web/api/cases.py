@@ -10,6 +10,7 @@ from taizhang.cases.approvals import do_decide
 from taizhang.cases.attachments import do_upload_attachment
 from taizhang.cases.create import CaseInput, do_create_case
 from taizhang.cases.downloads import get_attachment
+from taizhang.cases.links import do_link
 from taizhang.cases.models import Case
 from taizhang.cases.parties import with_parties
 from taizhang.cases.present import attachment_data, case_data, case_detail, is_public_viewer
@@ -26,6 +27,7 @@ from .schemas import (
     CasePage,
     DecisionIn,
     ErrorOut,
+    LinkIn,
     TransitionIn,
 )
 
@@ -108,6 +110,12 @@ def take_transition(request, ref: str, payload: TransitionIn):
 )
 def decide(request, ref: str, payload: DecisionIn):
     case = do_decide(request.auth, ref, payload.approve, payload.opinion, payload.expected_version)
+    return case_detail(request.auth, reload(case))
+
+
+@router.post("/cases/{ref}/links", summary="关联或解除关联另一案件", response={200: CaseDetailOut, **ERRORS})
+def link_case(request, ref: str, payload: LinkIn):
+    case = do_link(request.auth, ref, payload.other, payload.unlink, payload.opinion)
     return case_detail(request.auth, reload(case))
 
 

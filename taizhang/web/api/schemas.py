@@ -61,6 +61,16 @@ class DecisionIn(Schema):
     expected_version: int | None = None
 
 
+class LinkIn(Schema):
+    """关联 another case by hand (`unlink`: end such a link)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    other: str  # the other case's number
+    unlink: bool = False
+    opinion: str = ""
+
+
 class NodeOut(Schema):
     code: str
     name: str
