@@ -17,7 +17,7 @@ from django.db.models import F
 
 from taizhang.mechanisms.registry import get_registry
 
-from .links import KIND_NAMES
+from .links import KIND_NAMES, RELATED
 from .models import STATE_KINDS, Case
 
 # History entries that record links: never in the public view of a row (they name other cases).
@@ -43,22 +43,25 @@ class LinkedCase:
 class LinksView:
     parents: list[LinkedCase] = field(default_factory=list)
     children: list[LinkedCase] = field(default_factory=list)
+    # 关联 cases, either way: neither parent nor child, and not in the progress.
+    related: list[LinkedCase] = field(default_factory=list)
     # The children's progress: {state kind: count} for every kind, and how many are overdue.
     by_state_kind: dict[str, int] = field(default_factory=dict)
     overdue: int = 0
 
     @property
     def empty(self) -> bool:
-        return not (self.parents or self.children)
+        return not (self.parents or self.children or self.related)
 
     @property
     def numbers(self) -> set[str]:
-        return {c.number for c in (*self.parents, *self.children)}
+        return {c.number for c in (*self.parents, *self.children, *self.related)}
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "parents": [vars(c) for c in self.parents],
             "children": [vars(c) for c in self.children],
+            "related": [vars(c) for c in self.related],
             "progress": {
                 "total": len(self.children),
                 "by_state_kind": self.by_state_kind,
@@ -91,11 +94,15 @@ def linked(qs, kind_path: str) -> list[LinkedCase]:
 
 
 def links_of(user, case: Case) -> LinksView:
-    """The case's parents and children the person may see (two queries), with the children's progress."""
+    """The case's parents, children and 关联 cases the person may see (two queries), with the progress of
+    the children (子任务, 派生: a 关联 case is no part of the work)."""
     visible = Case.objects.for_user(user)
+    above = linked(visible.filter(child_links__child=case), "child_links__kind")
+    below = linked(visible.filter(parent_links__parent=case), "parent_links__kind")
     view = LinksView(
-        parents=linked(visible.filter(child_links__child=case), "child_links__kind"),
-        children=linked(visible.filter(parent_links__parent=case), "parent_links__kind"),
+        parents=[c for c in above if c.kind != RELATED],
+        children=[c for c in below if c.kind != RELATED],
+        related=sorted((c for c in (*above, *below) if c.kind == RELATED), key=lambda c: c.number),
     )
     kinds = Counter(c.state_kind for c in view.children)
     view.by_state_kind = {code: kinds.get(code, 0) for code, _ in STATE_KINDS}

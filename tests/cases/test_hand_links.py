@@ -72,8 +72,10 @@ def test_verify_finds_a_hand_link_the_history_does_not_record(world):
 def test_the_links_show_on_both_pages(world):
     a, b = two(world)
     do_link(world.dispatcher, a.pk, b.number)
-    assert [c.number for c in links_of(world.dispatcher, fresh(a)).children] == [b.number]
-    assert [c.kind_name for c in links_of(world.dispatcher, fresh(b)).parents] == ["关联"]
+    # 关联 is a peer on both pages: neither parent nor child, and no part of the progress.
+    on_a, on_b = links_of(world.dispatcher, fresh(a)), links_of(world.dispatcher, fresh(b))
+    assert [c.number for c in on_a.related] == [b.number] and not on_a.children and not on_a.parents
+    assert [(c.number, c.kind_name) for c in on_b.related] == [(a.number, "关联")] and not on_b.parents
     mine = report(world, world.resident, channel="resident", title="我家楼道")
     do_link(world.dispatcher, a.pk, mine.number)
     public = case_detail(world.resident, fresh(mine))  # the reporter's public view
@@ -114,7 +116,9 @@ def test_api_links_and_unlinks(world):
 
     response = post(a.number, other=b.number)
     assert response.status_code == 200
-    assert [c["number"] for c in response.json()["links"]["children"]] == [b.number]
+    links = response.json()["links"]
+    assert [c["number"] for c in links["related"]] == [b.number]
+    assert links["children"] == [] and links["progress"]["total"] == 0  # a peer, no part of the work
     assert post(a.number, other=b.number).json()["code"] == "already_linked"
     assert post(a.number, other=b.number, unlink=True).status_code == 200
     assert post(a.number, other="").json()["code"] == "invalid"

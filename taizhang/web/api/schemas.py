@@ -188,10 +188,11 @@ class ChildProgressOut(Schema):
 
 
 class LinksOut(Schema):
-    """The linked cases the caller may see, and the progress of those children."""
+    """The linked cases the caller may see, and the progress of the children (子任务, 派生)."""
 
     parents: list[LinkedCaseOut]
     children: list[LinkedCaseOut]
+    related: list[LinkedCaseOut]  # 关联 either way: no part of the progress
     progress: ChildProgressOut
 
 
