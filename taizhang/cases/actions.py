@@ -297,7 +297,7 @@ def execute(
 ) -> None:
     """Apply a checked plan to the case and append its history row."""
     case, t = plan.case, plan.definition
-    before = snapshot(case)
+    before, old_data = snapshot(case), case.data or {}
     from_state = case.state
     case.data = plan.data
     for attr, value in plan.sets.items():
@@ -312,7 +312,8 @@ def execute(
     lapsed = case.pending if (case.pending and t.moves and kind == "transition") else None
     if kind == "approve" or lapsed:
         case.pending = None
-    apply_deadline(plan.mech, case, plan.target or case.state, t.deadline, now, plan.extend_by, t)
+    moved = {k for k in {*old_data, *case.data} if old_data.get(k) != case.data.get(k)}  # form fields changed
+    apply_deadline(plan.mech, case, plan.target or case.state, t.deadline, now, plan.extend_by, t, moved)
     if case.state_kind == "closed" and case.closed_at is None:
         case.closed_at = now
     changes = diff(before, snapshot(case))

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from taizhang.clock.clock import END_OF_DAY, Duration, get_clock
 from taizhang.mechanisms.conditions import Facts
 from taizhang.mechanisms.registry import Mechanism
-from taizhang.mechanisms.schema import Limit, TotalLimit, TransitionDef
+from taizhang.mechanisms.schema import Limit, StateDef, TotalLimit, TransitionDef
 
 from .escalation import escalation_target
 from .models import Case
@@ -114,6 +114,20 @@ def refresh_total(mech: Mechanism, case: Case, now: datetime, *, renew: bool = F
         case.total_due_at, case.total_limit = fresh.at, fresh.text
 
 
+def follow_dates(mech: Mechanism, case: Case, state: StateDef, now: datetime, changed: set[str]) -> None:
+    """A step that keeps the deadline still follows a date field a limit counts from or until when the
+    step changed that date (a corrected loss date, a task moved to another day): both limits are counted
+    again as at `recount` (the moved date replaces the old one and the extensions made on it)."""
+    if not changed or state.clock == "stopped":
+        return
+    facts = (case.grade, case.category, case.channel, case.division.path)
+    rules = [mech.limit_rule_for(case.state, *facts, case.data), mech.total_limit_for(*facts)]
+    named = {r.from_field for r in rules if r is not None} | {r.until_field for r in rules if r is not None}
+    if named & changed:
+        refresh_total(mech, case, now)
+        set_due(case, state_deadline(mech, case, case.state, case.state_entered_at))
+
+
 def set_due(case: Case, state: Deadline | None) -> None:
     """The case's deadline: the earlier of the state's and the total one, with the text of the one that binds."""
     total = Deadline(case.total_due_at, case.total_limit) if case.total_due_at else None
@@ -146,6 +160,7 @@ def apply_deadline(
     now: datetime,
     extend_by: Duration | None = None,
     transition: TransitionDef | None = None,
+    changed: set[str] | None = None,
 ) -> None:
     """Set the case's clock fields for entering `new_state` by a transition whose deadline mode is `mode`.
 
@@ -153,7 +168,8 @@ def apply_deadline(
     overdue record (返工, 重办); recount: the current state's limit for the case's new values, from when it
     entered the state; keep: the deadline stays; extend: the deadline (and the total one) move by
     `extend_by`; resume: the time saved when the clock stopped counts again from now. `transition`: the
-    step taken, for 挂牌督办 (`supervise`).
+    step taken, for 挂牌督办 (`supervise`); `changed`: the form fields it changed (a moved date field that a
+    limit counts from or until moves a kept deadline).
     """
     clock = get_clock()
     old_state = mech.states.get(case.state)
@@ -166,7 +182,7 @@ def apply_deadline(
         case.due_at, case.limit_text, case.clock_left = None, "", ""
         case.total_due_at, case.total_limit = None, ""
     elif mode == "keep":
-        pass
+        follow_dates(mech, case, target, now, changed or set())
     elif mode == "extend":
         assert extend_by is not None and case.due_at is not None
         case.due_at = clock.add(case.due_at, extend_by)

@@ -47,6 +47,7 @@ transitions:
   - {code: redo, name: 返工, from: [checking], to: working, roles: [dispatcher], deadline: renew}
   - {code: close, name: 验收办结, from: [checking], to: closed, roles: [dispatcher]}
   - {code: regrade, name: 调整等级, from: [working], roles: [dispatcher], sets: [grade], deadline: recount}
+  - {code: note, name: 补充信息, from: [working], roles: [dispatcher], fields: [due_date], deadline: keep}
   - code: list
     name: 挂牌督办
     from: [working, checking]
@@ -123,6 +124,17 @@ def test_a_task_is_due_at_the_end_of_its_date_field(world, frozen):
     case = fresh(case)
     assert (case.due_at, case.limit_text) == (at(2026, 9, 30, 23, 59, 59), "至2026-09-30")
     assert fire(case, at(2026, 10, 1, 0, 0)) == ["overdue", "escalate"]
+
+
+def test_a_kept_deadline_follows_its_date_field_when_a_step_moves_it(world, frozen):
+    case = new_case(world, "task", due_date="2026-09-30")
+    act(world.dispatcher, case, "start")
+    act(world.dispatcher, case, "note", fields={"due_date": "2026-09-30"})  # the same date: nothing moves
+    assert fresh(case).due_at == at(2026, 9, 30, 23, 59, 59)
+    act(world.dispatcher, case, "note", fields={"due_date": "2026-10-09"})
+    case = fresh(case)
+    assert (case.due_at, case.limit_text) == (at(2026, 10, 9, 23, 59, 59), "至2026-10-09")
+    assert fire(case, at(2026, 10, 1, 0, 0)) == []  # no longer overdue on the old date
 
 
 # -- calendar periods ----------------------------------------------------------------------------------
