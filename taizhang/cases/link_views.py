@@ -45,6 +45,8 @@ class LinksView:
     children: list[LinkedCase] = field(default_factory=list)
     # 关联 cases, either way: neither parent nor child, and not in the progress.
     related: list[LinkedCase] = field(default_factory=list)
+    # The numbers of the 关联 cases this case links to (its own, the only ones it can unlink).
+    related_here: set[str] = field(default_factory=set)
     # The children's progress: {state kind: count} for every kind, and how many are overdue.
     by_state_kind: dict[str, int] = field(default_factory=dict)
     overdue: int = 0
@@ -103,6 +105,7 @@ def links_of(user, case: Case) -> LinksView:
         parents=[c for c in above if c.kind != RELATED],
         children=[c for c in below if c.kind != RELATED],
         related=sorted((c for c in (*above, *below) if c.kind == RELATED), key=lambda c: c.number),
+        related_here={c.number for c in below if c.kind == RELATED},
     )
     kinds = Counter(c.state_kind for c in view.children)
     view.by_state_kind = {code: kinds.get(code, 0) for code, _ in STATE_KINDS}

@@ -12,7 +12,7 @@ its own history, in which the links are recorded but are no column of the case.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -30,6 +30,9 @@ from taizhang.text import normalise_text
 from .models import Case, CaseLink
 from .parties import add_party, level_division, node_kwargs, node_path_of, related, row
 from .recording import Recorder, creation_changes, jsonable
+
+if TYPE_CHECKING:
+    from taizhang.org.scopes import Acting
 
 KIND_NAMES = dict(CaseLink.KINDS)
 
@@ -266,15 +269,28 @@ class HandLink:
     opinion: str
 
 
+def link_acting(user: User, case: Case) -> Acting | None:
+    """The staff role the person acts in on the case (`Acting`), None if they may not link it to another:
+    the rule of `check_link`, also asked by the case page to offer the form."""
+    from taizhang.org.scopes import staff_roles
+
+    from .actions import acting_for
+
+    return acting_for(user, case, sorted(staff_roles(user)))
+
+
+def may_link(user: User, case: Case) -> bool:
+    """Whether the person, who sees the case, may link it to another case they see (or end such a link)."""
+    return link_acting(user, case) is not None
+
+
 def check_link(
     user: User, case_ref: int | str, other_ref: str, unlink: bool = False, opinion: str = ""
 ) -> HandLink:
     """Whoever sees both cases and holds a staff role acting on the first may link them as 关联 (or end
     such a link). 404 for a case the person does not see (the same as one that does not exist), 403
     `role_not_allowed`, 422 `link_self`, 409 `already_linked` / `not_linked`."""
-    from taizhang.org.scopes import staff_roles
-
-    from .actions import acting_for, get_case
+    from .actions import get_case
 
     case = get_case(user, case_ref)
     other_ref = str(other_ref or "").strip()
@@ -283,7 +299,7 @@ def check_link(
     other = Case.objects.for_user(user, one=True).select_related("division").filter(number=other_ref).first()
     if other is None:
         raise not_found()
-    acting = acting_for(user, case, sorted(staff_roles(user)))
+    acting = link_acting(user, case)
     if acting is None:
         raise forbidden("role_not_allowed", "您的岗位不能关联本案件")
     if other.pk == case.pk:

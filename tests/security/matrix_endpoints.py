@@ -64,6 +64,7 @@ KINDS: dict[str, str] = {
     "cases/<str:ref>/": CASE_READ,
     "cases/<str:ref>/act/": CASE_ACT,
     "cases/<str:ref>/decide/": CASE_DECIDE,
+    "cases/<str:ref>/links/": CASE_LINK,
     "report/new/": SCOPED,
     "report/photo/": NO_CASE,  # an upload: tests/web/test_report.py
     "report/sent/<str:number>/": CASE_READ,

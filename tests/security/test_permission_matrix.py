@@ -466,10 +466,13 @@ def test_a_district_bureau_is_no_supervising_body_for_another_bureaus_work(m):
     assert response.status_code == 404
 
 
-def test_links_by_hand(m):
-    """关联 by hand (`POST /api/v1/cases/{ref}/links`): 404 unless the persona sees both cases (an unseen
-    other case answers as one that does not exist); 403 role_not_allowed without a staff role held over the
-    first case's parties; else linked."""
+@pytest.mark.parametrize("surface", ["api", "page"])
+def test_links_by_hand(m, surface):
+    """关联 by hand (`POST /api/v1/cases/{ref}/links`, the case page's `/cases/<ref>/links/`): 404 unless
+    the persona sees both cases (an unseen other case answers as one that does not exist); 403
+    role_not_allowed without a staff role held over the first case's parties; else linked (the page: a
+    redirect back to the case)."""
+    assert set(ep.of_kind(ep.CASE_LINK)) == {"POST /api/v1/cases/{ref}/links", "cases/<str:ref>/links/"}
     problems: list[str] = []
     outcomes: set[int] = set()
     rows = {k: party_rows(c) for k, c in m.cases.items()}
@@ -479,6 +482,8 @@ def test_links_by_hand(m):
             case, linked = m.cases[first], m.cases[other]
 
             def call(case=case, linked=linked, client=client):
+                if surface == "page":
+                    return client.post(f"/cases/{case.number}/links/", {"other": linked.number})
                 return client.post(
                     f"/api/v1/cases/{case.number}/links",
                     json.dumps({"other": linked.number}),
@@ -486,9 +491,10 @@ def test_links_by_hand(m):
                 )
 
             response = rolled_back(call)
-            what = f"link {first} to {other}"
+            what = f"{surface} link {first} to {other}"
             if who is ANON:
-                check(problems, response.status_code == 401, who, what, response)
+                ok = response.status_code == 401 if surface == "api" else login_redirect(response)
+                check(problems, ok, who, what, response)
                 continue
             if not (sees_as(m, who, case, rows[first]) and sees_as(m, who, linked, rows[other])):
                 expected = (404, "not_found")
@@ -496,13 +502,24 @@ def test_links_by_hand(m):
                 expected = (403, "role_not_allowed")
             else:
                 expected = (200, None)
-            ok = response.status_code == expected[0] and (
-                expected[0] == 200 or response.json().get("code") == expected[1]
-            )
+            if surface == "page":
+                ok = link_page_answer(response, case, expected[0])
+            else:
+                ok = response.status_code == expected[0] and (
+                    expected[0] == 200 or response.json().get("code") == expected[1]
+                )
             check(problems, ok, who, f"{what} expected {expected}", response)
             outcomes.add(expected[0])
     assert not problems, "\n".join(problems[:80]) + f"\n({len(problems)} problems)"
     assert outcomes == {200, 403, 404}  # the samples exercise every answer
+
+
+def link_page_answer(response, case, status: int) -> bool:
+    """The page's answer to a link: the redirect back to the case for a 200, else the refusal's status
+    (403 with the action's reason on the case page)."""
+    if status == 200:
+        return response.status_code == 302 and response["Location"] == f"/cases/{case.number}/#links"
+    return response.status_code == status and (status != 403 or "岗位不能关联" in body_text(response))
 
 
 def flags_self_only(role: str) -> bool:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from taizhang.cases.actions import available_transitions, pick_role
 from taizhang.cases.link_views import links_of
+from taizhang.cases.links import may_link
 from taizhang.cases.models import STATE_KINDS, Case, Transition
 from taizhang.cases.notices import EFFECTIVE, NOTICES
 from taizhang.cases.parties import parties_of, party_names
@@ -42,6 +43,17 @@ class DecisionForm:
     opinion: str = ""
     message: str = ""
     errors: list[str] = field(default_factory=list)
+    status: int = 200
+
+
+@dataclass
+class LinkForm:
+    """关联 by hand in the links panel: whether it is offered, and the input and reason of a failed try."""
+
+    allowed: bool = False
+    other: str = ""
+    opinion: str = ""
+    message: str = ""
     status: int = 200
 
 
@@ -159,14 +171,16 @@ def notices(case: Case, rows: list[Transition]) -> list[dict[str, str]]:
     return sorted(out, key=lambda n: n["seq"])
 
 
-def links_context(user, case: Case, public: bool) -> dict[str, Any]:
+def links_context(user, case: Case, public: bool, link_form: LinkForm | None = None) -> dict[str, Any]:
     """The linked cases the person may see and the children's progress by kind of state (not in the
-    public view: other cases are no business of a reporter)."""
+    public view: other cases are no business of a reporter), and the 关联 form for who may link."""
     if public:
-        return {"links": None, "link_progress": []}
+        return {"links": None, "link_progress": [], "link_form": None}
     links = links_of(user, case)
     progress = [(kind, label, links.by_state_kind.get(kind, 0)) for kind, label in STATE_KINDS]
-    return {"links": links, "link_progress": progress}
+    form = link_form or LinkForm()
+    form.allowed = may_link(user, case)
+    return {"links": links, "link_progress": progress, "link_form": form}
 
 
 def map_data(case: Case) -> dict[str, Any] | None:
@@ -226,6 +240,7 @@ def page_context(
     failed: ActionForm | None = None,
     alert: str = "",
     decision: DecisionForm | None = None,
+    link_form: LinkForm | None = None,
     flash: str = "",
     master: str = "",
     open_code: str = "",
@@ -264,6 +279,6 @@ def page_context(
         "scored_replies": scored,
         "merge_code": merge.code if merge else "",
         "notices": notices(case, rows),
-        **links_context(user, case, public),
+        **links_context(user, case, public, link_form),
         "now": timezone.localtime(now),
     }

@@ -1,4 +1,4 @@
-"""The case page and its two POSTs (take a transition, decide on a pending request).
+"""The case page and its POSTs (take a transition, decide on a pending request, link another case).
 
 With htmx a failed action answers with the form alone (422/409/403, input kept, errors in place) and a
 successful one with the refreshed page section; without JavaScript the same views re-render the whole
@@ -17,12 +17,13 @@ from django.views.decorators.http import require_POST
 
 from taizhang.cases.actions import available_transitions, do_transition, get_case
 from taizhang.cases.approvals import do_decide
+from taizhang.cases.links import do_link
 from taizhang.clock.now import now as clock_now
 from taizhang.errors import ActionError
 from taizhang.mechanisms.registry import get_mechanism
 
 from .forms import Choices, attach_errors, build_form, kept_attachments, kept_ids, read_request, upload_photos
-from .page import DecisionForm, page_context
+from .page import DecisionForm, LinkForm, page_context
 
 PAGE = "web/casepage/detail.html"
 SECTION = "web/casepage/_page.html"
@@ -166,3 +167,29 @@ def decide(request: HttpRequest, ref: str) -> HttpResponse:
             context["alert"] = exc.message
         return render(request, PAGE, context, status=exc.status)
     return action_done(request, ref, _("已批准") if approve else _("已驳回"))
+
+
+@login_required
+@require_POST
+def link(request: HttpRequest, ref: str) -> HttpResponse:
+    """Link another case as 关联 (or end the link, `unlink=1`), then back to the links panel. A refusal
+    shows the page again with the reason and the input in the panel (a case not seen: the 404 page)."""
+    user, post = request.user, request.POST
+    other, opinion, unlink = post.get("other", "").strip(), post.get("opinion", ""), post.get("unlink") == "1"
+    try:
+        case = do_link(user, ref, other, unlink, opinion)
+    except ActionError as exc:
+        try:
+            case = get_case(user, ref)
+        except ActionError as unseen:
+            return not_found(request, unseen)
+        message = "；".join(e.message for e in exc.errors) or exc.message
+        form = LinkForm(other="" if unlink else other, opinion=opinion, message=message, status=exc.status)
+        context = page_context(user, case, clock_now(), link_form=form)
+        if not (context["link_form"] and context["link_form"].allowed):
+            context["alert"] = message  # no links panel for this person: the reason above the actions
+        request.nav_active = "cases"
+        return render(request, PAGE, context, status=exc.status)
+    done = _("已取消关联 {number}") if unlink else _("已关联 {number}")
+    messages.success(request, done.format(number=other))
+    return redirect(reverse("case:detail", kwargs={"ref": case.number}) + "#links")
