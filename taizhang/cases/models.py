@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from taizhang.appendonly import AppendOnlyModel
 from taizhang.org.models import Division, Unit
 
 STATE_KINDS = [
@@ -179,15 +180,7 @@ class CaseParty(models.Model):
         ]
 
 
-class TransitionQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionError("流转记录只能追加，不能修改")
-
-    def delete(self):
-        raise PermissionError("流转记录只能追加，不能删除")
-
-
-class Transition(models.Model):
+class Transition(AppendOnlyModel):
     """One change of a case: append-only, chained to the previous row of the same case by hash."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="transitions")
@@ -210,21 +203,11 @@ class Transition(models.Model):
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
 
-    objects = TransitionQuerySet.as_manager()
-
     class Meta:
         verbose_name = "流转记录"
         verbose_name_plural = "流转记录"
         ordering = ["case_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["case", "seq"], name="transition_case_seq")]
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise PermissionError("流转记录只能追加，不能修改")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("流转记录只能追加，不能删除")
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from taizhang.appendonly import AppendOnlyModel
 from taizhang.org.models import Division, Unit
 
 
@@ -78,15 +79,7 @@ class ItemParty(models.Model):
         ]
 
 
-class ItemEventQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionError("台账记录只能追加，不能修改")
-
-    def delete(self):
-        raise PermissionError("台账记录只能追加，不能删除")
-
-
-class ItemEvent(models.Model):
+class ItemEvent(AppendOnlyModel):
     """One change of an item (建档, 变更, 评估): append-only, chained to the item's previous row by hash."""
 
     item = models.ForeignKey(RegisterItem, on_delete=models.PROTECT, related_name="events")
@@ -103,21 +96,11 @@ class ItemEvent(models.Model):
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
 
-    objects = ItemEventQuerySet.as_manager()
-
     class Meta:
         verbose_name = "台账记录"
         verbose_name_plural = "台账记录"
         ordering = ["item_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["item", "seq"], name="itemevent_item_seq")]
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk is not None:
-            raise PermissionError("台账记录只能追加，不能修改")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("台账记录只能追加，不能删除")
 
 
 class ItemSequence(models.Model):
