@@ -210,7 +210,7 @@ def test_signing_out_on_a_shared_phone_takes_the_drafts_along(world, live_server
                 break
             page.wait_for_timeout(100)
         assert len(asked) == 2 and "sessionid" not in {c["name"] for c in context.cookies()}
-        page.wait_for_load_state()
+        page.wait_for_load_state("networkidle")  # the sign-out's navigation and redirects have landed
 
         login(page, world.grid_worker)  # the next person on this phone (here: the same account) finds nothing
         page.goto(f"{live_server.url}/report/new/")
